@@ -1,0 +1,146 @@
+"""One FastAGI session: the request header, then commands and their replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from .protocol import (
+    MAX_HEADER_LINES,
+    MAX_USAGE_LINES,
+    ChannelHungUp,
+    CommandError,
+    HeaderError,
+    ProtocolError,
+    Reply,
+    decode_line,
+    format_command,
+    parse_header_line,
+    parse_reply,
+)
+
+log = logging.getLogger(__name__)
+
+
+async def read_header(reader: asyncio.StreamReader, timeout: float) -> dict[str, str]:
+    """Read the header block; any fault (EOF, silence, garbage, flood) raises HeaderError."""
+    headers: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(timeout):
+            for _ in range(MAX_HEADER_LINES):
+                raw = await reader.readline()
+                if not raw.endswith(b"\n"):
+                    raise HeaderError("connection closed in the middle of the AGI header")
+                line = decode_line(raw)
+                if line == "":
+                    if not headers:
+                        raise HeaderError("empty AGI header")
+                    return headers
+                key, value = parse_header_line(line)
+                headers[key] = value
+    except TimeoutError:
+        raise HeaderError(f"AGI header not complete within {timeout:g} s") from None
+    except (asyncio.LimitOverrunError, ValueError):
+        raise HeaderError("AGI header line too long") from None
+    raise HeaderError(f"AGI header longer than {MAX_HEADER_LINES} lines")
+
+
+class AGISession:
+    """Commands on one channel. `ChannelHungUp` ends the handler when the caller is gone."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 headers: Mapping[str, str], command_timeout: float = 30.0) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.headers = dict(headers)
+        self.command_timeout = command_timeout
+        self.hung_up = False
+        self.linkedid: str | None = None
+
+    @property
+    def script(self) -> str:
+        """The route asked for: agi://host:port/<script>?… → '<script>'."""
+        return self.headers.get("agi_network_script", "").split("?", 1)[0].strip("/")
+
+    @property
+    def args(self) -> list[str]:
+        out, n = [], 1
+        while f"agi_arg_{n}" in self.headers:
+            out.append(self.headers[f"agi_arg_{n}"])
+            n += 1
+        return out
+
+    @property
+    def call_ref(self) -> str:
+        """How logs name this call: the linkedid once known, else the channel's uniqueid."""
+        return self.linkedid or self.headers.get("agi_uniqueid", "?")
+
+    async def command(self, *parts: object, timeout: float | None = None) -> Reply:
+        if self.hung_up:
+            raise ChannelHungUp(f"call {self.call_ref}: caller hung up")
+        data = format_command(*parts)
+        name = str(parts[0])
+        deadline = self.command_timeout if timeout is None else timeout
+        try:
+            async with asyncio.timeout(deadline):
+                self._writer.write(data)
+                await self._writer.drain()
+                reply = await self._read_reply(name)
+        except TimeoutError:
+            raise ProtocolError(f"call {self.call_ref}: no reply to {name} within {deadline:g} s") from None
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            self.hung_up = True
+            raise ChannelHungUp(f"call {self.call_ref}: connection closed ({exc})") from None
+        if reply.code == 511:
+            self.hung_up = True
+            raise ChannelHungUp(f"call {self.call_ref}: channel is dead ({name})")
+        if reply.code in (510, 520):
+            raise CommandError(name, reply.code, reply.text)
+        if reply.code != 200:
+            raise ProtocolError(f"call {self.call_ref}: unexpected reply {reply.code} to {name}")
+        return reply
+
+    async def _readline(self) -> str:
+        raw = await self._reader.readline()
+        if not raw.endswith(b"\n"):
+            raise ConnectionError("EOF from Asterisk")
+        return decode_line(raw)
+
+    async def _read_reply(self, name: str) -> Reply:
+        while True:
+            line = await self._readline()
+            if line == "HANGUP":
+                # The caller hung up; the reply to the command in flight still follows.
+                self.hung_up = True
+                continue
+            if line.startswith("100"):
+                continue
+            if line.startswith("520-"):
+                usage = [line[4:]]
+                for _ in range(MAX_USAGE_LINES):
+                    more = await self._readline()
+                    if more.startswith("520 "):
+                        return Reply(code=520, text="\n".join(usage))
+                    usage.append(more)
+                raise ProtocolError(f"call {self.call_ref}: 520 usage block for {name} never ended")
+            return parse_reply(line)
+
+    # Commands used by the routes; each returns what the dialplan author would expect.
+
+    async def set_variable(self, name: str, value: object) -> None:
+        await self.command("SET VARIABLE", name, value)
+
+    async def get_variable(self, name: str) -> str | None:
+        reply = await self.command("GET VARIABLE", name)
+        return reply.data if reply.result == 1 else None
+
+    async def verbose(self, message: str, level: int = 1) -> None:
+        await self.command("VERBOSE", message, level)
+
+    async def stream_file(self, prompt: str, escape_digits: str = "") -> str | None:
+        """Play a prompt; returns the digit pressed to interrupt it, if any."""
+        reply = await self.command("STREAM FILE", prompt, escape_digits, timeout=self.command_timeout * 10)
+        if reply.result is None or reply.result == -1:
+            raise ChannelHungUp(f"call {self.call_ref}: STREAM FILE {prompt} failed")
+        return chr(reply.result) if reply.result > 0 else None

@@ -1,0 +1,55 @@
+"""AMI framing: bytes → messages, and actions → bytes.
+
+Messages are split on the blank line in *bytes* and decoded whole, so a UTF-8 character cut across
+two TCP reads survives (panoramisk 1.4 decodes each chunk on its own with errors='ignore' and loses
+it). Parsing of a complete block reuses panoramisk's Message.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from panoramisk.message import Message
+
+EOL = b"\r\n"
+END = b"\r\n\r\n"
+
+
+class AMIProtocolError(Exception):
+    """The peer does not speak AMI (bad banner, oversized message, …)."""
+
+
+def parse_banner(line: bytes) -> str:
+    text = line.decode("utf-8", errors="replace").strip()
+    if not text.startswith("Asterisk Call Manager/"):
+        raise AMIProtocolError(f"not an AMI banner: {text[:60]!r}")
+    return text.partition("/")[2]
+
+
+def parse_message(block: bytes) -> Message | None:
+    """One message block (without the final blank line) → Message; None if neither event nor response."""
+    text = block.decode("utf-8", errors="replace").strip("\r\n")
+    return Message.from_line(text)
+
+
+def format_action(fields: dict[str, object]) -> bytes:
+    """An action block; values with line breaks would smuggle extra headers, so they are refused."""
+    lines = []
+    for key, value in fields.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            text = str(item)
+            if "\r" in text or "\n" in text or "\r" in key or "\n" in key:
+                raise ValueError(f"AMI action field {key!r} contains a line break")
+            lines.append(f"{key}: {text}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+class ActionIds:
+    """Action ids unique within one client."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}-{next(self._counter)}"

@@ -1,0 +1,210 @@
+"""`permanence`: the command line. Each sub-command maps onto one library call."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dialplan import write_config
+from dialplan.render import RenderError
+from store import ClientError, UserError, clients, connect, migrate, users
+from web import hash_password
+
+from . import __version__, demo
+from .config import Config, ConfigError, load
+from .serve import asterisk_settings, serve
+
+
+class CLIError(Exception):
+    """A command could not be carried out; the message says why."""
+
+
+def _db(config: Config):  # noqa: ANN202 - sqlite_utils.Database
+    migrate(config.store.path)
+    return connect(config.store.path)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CLIError("the two passwords differ")
+    if len(password) < 8:
+        raise CLIError("password too short (8 characters at least)")
+    return password
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    asyncio.run(serve(config))
+    return 0
+
+
+def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
+    print(f"configuration from {config.source}: mode {config.mode}")
+    print(f"  store       {config.store.path}")
+    print(f"  FastAGI     {config.agi.host}:{config.agi.port}")
+    print(f"  AMI         {config.ami.user}@{config.ami.host}:{config.ami.port}")
+    print(f"  web         http://{config.web.host}:{config.web.port}")
+    print(f"  recordings  {config.paths.recordings}")
+    print(f"  prompts     {config.paths.prompts}")
+    return 0
+
+
+def cmd_config_value(config: Config, args: argparse.Namespace) -> int:
+    section, _, key = args.key.partition(".")
+    try:
+        print(getattr(getattr(config, section), key))
+    except AttributeError:
+        raise CLIError(f"no configuration key {args.key!r} (use SECTION.KEY, e.g. paths.recordings)") from None
+    return 0
+
+
+def cmd_asterisk_config(config: Config, args: argparse.Namespace) -> int:
+    if not config.ami.secret:
+        raise CLIError("[ami] secret is empty: Asterisk would have no usable manager user")
+    for path in write_config(asterisk_settings(config), Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_clients_add(config: Config, args: argparse.Namespace) -> int:
+    db = _db(config)
+    client = clients.add_client(db, args.code, args.name, args.language, args.timezone)
+    print(f"client {client.code} {client.name} ({client.language}, {client.timezone})")
+    return 0
+
+
+def cmd_clients_list(config: Config, args: argparse.Namespace) -> int:
+    db = _db(config)
+    for row in db.query("SELECT code, name, language, timezone FROM clients ORDER BY code"):
+        print(f"{row['code']}\t{row['name']}\t{row['language']}\t{row['timezone']}")
+    return 0
+
+
+def cmd_dids_add(config: Config, args: argparse.Namespace) -> int:
+    did = clients.add_did(_db(config), args.number, args.client, args.label, config.phone.default_region)
+    print(f"DID {did} → client {args.client}")
+    return 0
+
+
+def cmd_users_add(config: Config, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    user = users.add_user(_db(config), args.login, hash_password(password), args.role, args.client)
+    print(f"user {user.login} ({user.role}{' of ' + user.client_code if user.client_code else ''})")
+    return 0
+
+
+def cmd_users_passwd(config: Config, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    users.set_password(_db(config), args.login, hash_password(password))
+    print(f"password of {args.login} changed; its tokens are revoked")
+    return 0
+
+
+def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
+    for user in users.list_users(_db(config)):
+        print(f"{user.login}\t{user.role}\t{user.client_code or ''}")
+    return 0
+
+
+def cmd_demo_init(config: Config | None, args: argparse.Namespace) -> int:
+    written = demo.init_config(Path(args.path))
+    print(f"{'wrote' if written else 'kept'} {args.path}")
+    return 0
+
+
+def cmd_demo_seed(config: Config, args: argparse.Namespace) -> int:
+    password_file = Path(args.password_file)
+    password = demo.seed(config, password_file)
+    if password is None and password_file.exists():
+        password = password_file.read_text(encoding="utf-8").strip()
+    a = config.asterisk
+    print(f"""
+  permanence demo
+  ---------------
+  Call the demo DID       {demo.DEMO_DID}  (5145550100), e.g.
+                          sipp -sn uac -m 1 -s 5145550100 {a.sip_host}:{a.sip_port}
+  Softphone (SIP/UDP)     server {a.sip_host}:{a.sip_port}, user {a.softphone_user}, password {a.softphone_secret}
+  Web app                 http://{config.web.host}:{config.web.port}
+  Demo login              {demo.DEMO_LOGIN} / {password or '(see ' + str(password_file) + ')'}
+                          curl -s -X POST http://{config.web.host}:{config.web.port}/api/login \\
+                            -d '{{"login": "{demo.DEMO_LOGIN}", "password": "{password}"}}'
+""")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="permanence", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"permanence {__version__}")
+    parser.add_argument("-c", "--config", help="configuration file (default: $PERMANENCE_CONFIG or ./permanence.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[..., int], help_text: str, parent=sub) -> argparse.ArgumentParser:  # noqa: ANN001
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(fn=fn)
+        return p
+
+    add("serve", cmd_serve, "run the FastAGI server, the AMI listener and the web app")
+    add("check-config", cmd_check_config, "load the configuration and show it (secrets hidden)")
+    p = add("config-value", cmd_config_value, "print one configuration value (SECTION.KEY), for scripts")
+    p.add_argument("key")
+    p = add("asterisk-config", cmd_asterisk_config, "write the full Asterisk configuration for this setup")
+    p.add_argument("--out", required=True, help="directory to write (an instance's /etc/asterisk)")
+
+    group = add("clients", lambda c, a: 0, "manage clients").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_clients_add, "add a client", group)
+    p.add_argument("code", help="client code, 4 or 5 digits")
+    p.add_argument("name")
+    p.add_argument("--language", default="fr", choices=["fr", "en"])
+    p.add_argument("--timezone", default="America/Toronto")
+    add("list", cmd_clients_list, "list clients", group)
+
+    group = add("dids", lambda c, a: 0, "manage DIDs").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_dids_add, "give a DID to a client", group)
+    p.add_argument("number", help="the DID, in any usual form (stored as E.164)")
+    p.add_argument("client", help="client code")
+    p.add_argument("--label", default="")
+
+    group = add("users", lambda c, a: 0, "manage users").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_users_add, "add a user (password read from the terminal or stdin)", group)
+    p.add_argument("login")
+    p.add_argument("--role", required=True, choices=["admin", "client"])
+    p.add_argument("--client", help="client code (role client)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = add("passwd", cmd_users_passwd, "change a user's password and revoke its tokens", group)
+    p.add_argument("login")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add("list", cmd_users_list, "list users", group)
+
+    group = add("demo", lambda c, a: 0, "the demo set-up").add_subparsers(dest="action", required=True)
+    p = add("init", cmd_demo_init, "write a demo configuration with fresh secrets (kept if present)", group)
+    p.add_argument("path")
+    p = add("seed", cmd_demo_seed, "seed a demo client, DID and login if the store is empty; print them", group)
+    p.add_argument("--password-file", default="var/demo-password")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = None if args.fn is cmd_demo_init else load(args.config)
+        return args.fn(config, args)
+    except (ConfigError, CLIError, ClientError, UserError, RenderError) as exc:
+        print(f"permanence: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

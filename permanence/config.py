@@ -1,0 +1,249 @@
+"""Configuration, layered: defaults → permanence.toml → PERMANENCE_<SECTION>_<KEY> environment.
+
+Every key lives in a section; the environment name of `[ami] secret` is PERMANENCE_AMI_SECRET.
+A bad file or value raises ConfigError naming where it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PERMANENCE_"
+CONFIG_ENV = "PERMANENCE_CONFIG"
+MODES = ("production", "demo")
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says which key, from where, and why."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = "var/permanence.sqlite3"
+
+
+@dataclass(frozen=True)
+class AgiConfig:
+    host: str = "127.0.0.1"
+    port: int = 4573
+    header_timeout: float = 5.0
+    command_timeout: float = 30.0
+    max_sessions: int = 500
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    user: str = "permanence"
+    secret: str = ""
+    ping_interval: float = 10.0
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token_ttl_hours: int = 12
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    recordings: str = "var/recordings"
+    prompts: str = "svi_prompts"
+
+
+@dataclass(frozen=True)
+class PhoneConfig:
+    default_region: str = "CA"
+
+
+@dataclass(frozen=True)
+class AsteriskConfig:
+    """What the Asterisk side needs that the back end also knows (rendered by dialplan/)."""
+
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10199
+    # The same directories as [paths], as Asterisk sees them (bind mounts or shared volumes).
+    recordings_dir: str = "/srv/permanence/recordings"
+    prompts_dir: str = "/srv/permanence/prompts"
+    softphone_user: str = "agent1"
+    softphone_secret: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str = "production"
+    store: StoreConfig = field(default_factory=StoreConfig)
+    agi: AgiConfig = field(default_factory=AgiConfig)
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    phone: PhoneConfig = field(default_factory=PhoneConfig)
+    asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    source: str = "defaults"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return Path(self.paths.recordings)
+
+    @property
+    def prompts_dir(self) -> Path:
+        return Path(self.paths.prompts)
+
+
+_SECTIONS = {f.name: f.type for f in fields(Config) if f.name not in ("mode", "source")}
+
+
+def _section_class(name: str) -> type:
+    return {
+        "store": StoreConfig,
+        "agi": AgiConfig,
+        "ami": AmiConfig,
+        "web": WebConfig,
+        "paths": PathsConfig,
+        "phone": PhoneConfig,
+        "asterisk": AsteriskConfig,
+    }[name]
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind is int and isinstance(value, bool):
+            raise ValueError(value)
+        if kind is int and isinstance(value, float):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}") from None
+
+
+def _field_types(cls: type) -> dict[str, type]:
+    hints = {"str": str, "int": int, "float": float, "bool": bool}
+    return {f.name: hints[str(f.type)] for f in fields(cls)}
+
+
+def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the configuration: defaults, then the TOML file, then the environment."""
+    env = os.environ if env is None else env
+    if path is None:
+        path = env.get(CONFIG_ENV) or ("permanence.toml" if Path("permanence.toml").exists() else None)
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: configuration file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        source = str(p)
+
+    mode = raw.pop("mode", "production")
+    values: dict[str, dict[str, Any]] = {}
+    for key, table in raw.items():
+        if key not in _SECTIONS:
+            raise ConfigError(f"{source}: unknown section or key {key!r}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [{key}] must be a table")
+        types = _field_types(_section_class(key))
+        for name, value in table.items():
+            if name not in types:
+                raise ConfigError(f"{source}: unknown key {name!r} in [{key}]")
+            values.setdefault(key, {})[name] = _coerce(value, types[name], f"{source}: [{key}] {name}")
+
+    if f"{ENV_PREFIX}MODE" in env:
+        mode = env[f"{ENV_PREFIX}MODE"]
+    for section in _SECTIONS:
+        types = _field_types(_section_class(section))
+        for name, kind in types.items():
+            var = f"{ENV_PREFIX}{section.upper()}_{name.upper()}"
+            if var in env:
+                values.setdefault(section, {})[name] = _coerce(env[var], kind, f"environment {var}")
+
+    config = Config(
+        mode=str(mode),
+        source=source,
+        **{s: _section_class(s)(**values.get(s, {})) for s in _SECTIONS},
+    )
+    validate(config)
+    return config
+
+
+def replace(config: Config, **sections: dict[str, Any]) -> Config:
+    """A copy of config with some keys of some sections changed (tests, demo)."""
+    changed = {s: dataclasses.replace(getattr(config, s), **kv) for s, kv in sections.items()}
+    return dataclasses.replace(config, **changed)
+
+
+def _check_port(value: int, where: str) -> None:
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{where}: port {value} is out of range 1-65535")
+
+
+def _check_not_public(host: str, where: str) -> None:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise ConfigError(f"{where}: {host!r} must be an IP address on loopback or a private network") from None
+        return
+    if address.is_global or address.is_unspecified:
+        raise ConfigError(f"{where}: {host} is a public or wildcard address; AMI and FastAGI stay private")
+
+
+def validate(config: Config) -> None:
+    where = config.source
+    if config.mode not in MODES:
+        raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {config.mode!r}")
+    for name, port in (
+        ("[agi] port", config.agi.port),
+        ("[ami] port", config.ami.port),
+        ("[web] port", config.web.port),
+        ("[asterisk] sip_port", config.asterisk.sip_port),
+        ("[asterisk] rtp_start", config.asterisk.rtp_start),
+        ("[asterisk] rtp_end", config.asterisk.rtp_end),
+    ):
+        _check_port(port, f"{where}: {name}")
+    if config.asterisk.rtp_end <= config.asterisk.rtp_start:
+        raise ConfigError(f"{where}: [asterisk] rtp_end must be above rtp_start")
+    _check_not_public(config.ami.host, f"{where}: [ami] host")
+    _check_not_public(config.agi.host, f"{where}: [agi] host")
+    if config.mode == "production":
+        missing = [
+            name
+            for name, value in (
+                ("[ami] secret (PERMANENCE_AMI_SECRET)", config.ami.secret),
+                ("[asterisk] softphone_secret (PERMANENCE_ASTERISK_SOFTPHONE_SECRET)",
+                 config.asterisk.softphone_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"{where}: production mode needs a secret for {', '.join(missing)}")
+    for name, secret in (("[ami] secret", config.ami.secret),
+                         ("[asterisk] softphone_secret", config.asterisk.softphone_secret)):
+        if secret and len(secret) < 12:
+            raise ConfigError(f"{where}: {name} is too short (12 characters at least)")
+        if any(c in secret for c in "\r\n;[]"):
+            raise ConfigError(f"{where}: {name} must not contain newlines, ';' or brackets")
+    if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:
+        raise ConfigError(f"{where}: [phone] default_region must be a two-letter region code")

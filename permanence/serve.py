@@ -1,0 +1,82 @@
+"""`permanence serve`: the store, the FastAGI server, the AMI listener and the web app in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from aiohttp import web
+
+from agi import FastAGIServer, Router
+from agi.routes import DnisRoute
+from ami import CallListener, make_client
+from dialplan import AsteriskSettings, Softphone
+from store import Store
+from web import make_app
+
+from .config import Config
+
+log = logging.getLogger("permanence")
+
+
+def asterisk_settings(config: Config) -> AsteriskSettings:
+    a = config.asterisk
+    phones = (Softphone(a.softphone_user, a.softphone_secret),) if a.softphone_secret else ()
+    return AsteriskSettings(
+        sip_host=a.sip_host, sip_port=a.sip_port, rtp_start=a.rtp_start, rtp_end=a.rtp_end,
+        ami_host=config.ami.host, ami_port=config.ami.port, ami_user=config.ami.user,
+        ami_secret=config.ami.secret, agi_host=config.agi.host, agi_port=config.agi.port,
+        recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
+    )
+
+
+def build_router(store: Store, config: Config) -> Router:
+    router = Router()
+    router.add("dnis", DnisRoute(store, config.phone.default_region))
+    return router
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    config.recordings_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(config.store.path)
+    await asyncio.to_thread(store.open)
+    agi = FastAGIServer(build_router(store, config), config.agi.host, config.agi.port,
+                        header_timeout=config.agi.header_timeout,
+                        command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
+    listener = CallListener(store, config.recordings_dir)
+    ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
+                      config.ami.ping_interval)
+
+    async def ami_connected() -> bool:
+        return ami.connected
+
+    app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
+                   health_checks={"ami": ami_connected})
+    runner = web.AppRunner(app, access_log=logging.getLogger("permanence.access"))
+    ami_task: asyncio.Task[None] | None = None
+    try:
+        await agi.start()
+        await runner.setup()
+        await web.TCPSite(runner, config.web.host, config.web.port).start()
+        log.info("web app on http://%s:%d", config.web.host, config.web.port)
+        ami_task = asyncio.create_task(ami.run(), name="ami")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await ami.close()
+        if ami_task is not None:
+            ami_task.cancel()
+            await asyncio.gather(ami_task, return_exceptions=True)
+        await listener.drain()
+        await agi.close()
+        await runner.cleanup()
+        await asyncio.to_thread(store.close)

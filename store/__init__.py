@@ -1,0 +1,85 @@
+"""store: the SQLite file and the only module that writes SQL.
+
+`Store` is the asynchronous face for the event loop: writes go to one writer thread that batches
+them, reads run on a small pool of threads with a connection each. The query modules (clients,
+calls, users) take a sqlite_utils.Database and are used the same way by the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import sqlite_utils
+
+from . import calls, clients, users
+from .calls import CallRecord, RecordingRecord
+from .clients import Client, ClientError
+from .db import StoreError, connect, migrate
+from .numbers import NumberError, to_e164
+from .scope import Scope
+from .users import User, UserError
+from .writer import Writer
+
+T = TypeVar("T")
+
+__all__ = [
+    "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
+    "StoreError", "User", "UserError", "calls", "clients", "connect", "migrate", "to_e164", "users",
+]
+
+
+class Store:
+    def __init__(self, path: str | Path, readers: int = 4) -> None:
+        self.path = Path(path)
+        self._writer = Writer(self.path)
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="store-read")
+        self._local = threading.local()
+        self._connections: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        """Create or migrate the schema and start the writer (blocking: call before serving)."""
+        migrate(self.path)
+        self._writer.start()
+
+    def close(self) -> None:
+        self._writer.stop()
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await self._writer.submit(fn)
+
+    async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, fn)
+
+    def _read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return fn(db)
+
+    async def writable(self) -> bool:
+        """Health: can the writer commit now?"""
+        try:
+            await asyncio.wait_for(self.write(lambda db: db.execute("SELECT 1").fetchone()), 2.0)
+        except (TimeoutError, OSError, RuntimeError):
+            return False
+        return True
+
+    @property
+    def write_stats(self) -> tuple[int, int]:
+        """(batches, jobs) committed so far."""
+        return self._writer.batches, self._writer.jobs

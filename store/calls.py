@@ -1,0 +1,129 @@
+"""Calls (one per Asterisk linkedid) and their recordings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import sqlite_utils
+
+from .clock import now_iso
+from .scope import Scope
+
+DISPOSITIONS = (
+    "answered", "abandoned_ivr", "abandoned_queue", "voicemail", "closed_hours", "unknown_did",
+    "failed", "in_progress",
+)
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    path: str  # relative to the recordings directory
+    size_bytes: int
+    duration_s: float
+    format: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    linkedid: str
+    started_at: str
+    disposition: str
+    client_code: str | None = None
+    did: str | None = None
+    dialled: str | None = None
+    caller_number: str | None = None
+    caller_name: str | None = None
+    answered_at: str | None = None
+    ended_at: str | None = None
+    duration_s: float | None = None
+    hangup_cause: int | None = None
+    recovered: bool = False
+    recordings: tuple[RecordingRecord, ...] = field(default=())
+
+
+def save_call(db: sqlite_utils.Database, call: CallRecord) -> None:
+    """Write or rewrite a call and its recordings (idempotent on linkedid and path)."""
+    if call.disposition not in DISPOSITIONS:
+        raise ValueError(f"call {call.linkedid}: unknown disposition {call.disposition!r}")
+    row = asdict(call)
+    row.pop("recordings")
+    row["recovered"] = int(call.recovered)
+    columns = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "linkedid")
+    db.execute(
+        f"INSERT INTO calls ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "  # noqa: S608 - column names are the dataclass's
+        f"ON CONFLICT (linkedid) DO UPDATE SET {updates}",
+        list(row.values()),
+    )
+    if call.recordings and call.client_code is None:
+        raise ValueError(f"call {call.linkedid}: a recording needs a client")
+    for rec in call.recordings:
+        db.execute(
+            "INSERT INTO recordings (linkedid, client_code, path, size_bytes, duration_s, format, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+            "size_bytes = excluded.size_bytes, duration_s = excluded.duration_s",
+            [call.linkedid, call.client_code, rec.path, rec.size_bytes, rec.duration_s, rec.format, now_iso()],
+        )
+
+
+_CALL_COLUMNS = (
+    "linkedid, client_code, did, dialled, caller_number, caller_name, started_at, answered_at, "
+    "ended_at, duration_s, disposition, hangup_cause, recovered"
+)
+
+
+def list_calls(db: sqlite_utils.Database, scope: Scope, limit: int = 50,
+               before: tuple[str, str] | None = None) -> list[dict]:
+    """Calls newest first; `before` is the (started_at, linkedid) of the last row already seen."""
+    where, params = scope.where()
+    sql = f"SELECT {_CALL_COLUMNS} FROM calls WHERE {where}"  # noqa: S608 - fixed fragments
+    args: list = list(params)
+    if before is not None:
+        sql += " AND (started_at, linkedid) < (?, ?)"
+        args += list(before)
+    sql += " ORDER BY started_at DESC, linkedid DESC LIMIT ?"
+    args.append(limit)
+    calls = [_call_row(r) for r in db.query(sql, args)]
+    _attach_recordings(db, calls)
+    return calls
+
+
+def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str) -> dict | None:
+    where, params = scope.where()
+    rows = list(db.query(
+        f"SELECT {_CALL_COLUMNS} FROM calls WHERE linkedid = ? AND {where}",  # noqa: S608
+        [linkedid, *params]))
+    if not rows:
+        return None
+    calls = [_call_row(rows[0])]
+    _attach_recordings(db, calls)
+    return calls[0]
+
+
+def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int) -> dict | None:
+    where, params = scope.where()
+    rows = list(db.query(
+        f"SELECT id, linkedid, client_code, path, size_bytes, duration_s, format, created_at "  # noqa: S608
+        f"FROM recordings WHERE id = ? AND {where}",
+        [recording_id, *params]))
+    return rows[0] if rows else None
+
+
+def _call_row(row: dict) -> dict:
+    row = dict(row)
+    row["recovered"] = bool(row["recovered"])
+    return row
+
+
+def _attach_recordings(db: sqlite_utils.Database, calls: list[dict]) -> None:
+    if not calls:
+        return
+    ids = [c["linkedid"] for c in calls]
+    by_call: dict[str, list[dict]] = {i: [] for i in ids}
+    marks = ", ".join("?" for _ in ids)
+    for rec in db.query(
+        f"SELECT id, linkedid, size_bytes, duration_s, format FROM recordings "  # noqa: S608
+        f"WHERE linkedid IN ({marks}) ORDER BY id", ids):
+        by_call[rec.pop("linkedid")].append(rec)
+    for call in calls:
+        call["recordings"] = by_call[call["linkedid"]]

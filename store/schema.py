@@ -1,0 +1,69 @@
+"""Schema as forward migrations: the store is at version len(MIGRATIONS) once opened.
+
+Never edit a migration that has shipped; add a new one.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the spine
+    """
+    CREATE TABLE clients (
+        code TEXT PRIMARY KEY
+            CHECK (code GLOB '[0-9][0-9][0-9][0-9]' OR code GLOB '[0-9][0-9][0-9][0-9][0-9]'),
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en')),
+        timezone TEXT NOT NULL DEFAULT 'America/Toronto',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE dids (
+        did TEXT PRIMARY KEY CHECK (did GLOB '+[1-9][0-9]*'),
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        label TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX dids_client ON dids(client_code);
+    CREATE TABLE calls (
+        linkedid TEXT PRIMARY KEY,
+        client_code TEXT REFERENCES clients(code),
+        did TEXT,
+        dialled TEXT,
+        caller_number TEXT,
+        caller_name TEXT,
+        started_at TEXT NOT NULL,
+        answered_at TEXT,
+        ended_at TEXT,
+        duration_s REAL,
+        disposition TEXT NOT NULL
+            CHECK (disposition IN ('answered', 'abandoned_ivr', 'abandoned_queue', 'voicemail',
+                                   'closed_hours', 'unknown_did', 'failed', 'in_progress')),
+        hangup_cause INTEGER,
+        recovered INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX calls_client_started ON calls(client_code, started_at DESC, linkedid DESC);
+    CREATE INDEX calls_started ON calls(started_at DESC, linkedid DESC);
+    CREATE TABLE recordings (
+        id INTEGER PRIMARY KEY,
+        linkedid TEXT NOT NULL REFERENCES calls(linkedid),
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        path TEXT NOT NULL UNIQUE,
+        size_bytes INTEGER NOT NULL,
+        duration_s REAL NOT NULL,
+        format TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX recordings_call ON recordings(linkedid);
+    CREATE TABLE users (
+        login TEXT PRIMARY KEY CHECK (length(login) BETWEEN 1 AND 64),
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'client')),
+        client_code TEXT REFERENCES clients(code),
+        created_at TEXT NOT NULL,
+        CHECK ((role = 'client') = (client_code IS NOT NULL))
+    );
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        login TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX tokens_login ON tokens(login);
+    """,
+]

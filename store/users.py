@@ -1,0 +1,81 @@
+"""Users and their API tokens (SQL only; hashing lives with the web app's auth)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from .clients import get_client
+from .clock import now_iso
+
+ROLES = ("admin", "client")
+LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+
+
+class UserError(ValueError):
+    """A user definition was refused."""
+
+
+@dataclass(frozen=True)
+class User:
+    login: str
+    role: str
+    client_code: str | None
+    password_hash: str
+
+
+def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: str,
+             client_code: str | None = None) -> User:
+    if not LOGIN.match(login or ""):
+        raise UserError(f"login must be 1-64 of letters, digits and . _ @ -, got {login!r}")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role == "client":
+        if not client_code or get_client(db, client_code) is None:
+            raise UserError(f"user {login}: no client {client_code!r}")
+    elif client_code is not None:
+        raise UserError(f"user {login}: an admin is not bound to a client")
+    if get_user(db, login) is not None:
+        raise UserError(f"user {login} exists already")
+    db.execute(
+        "INSERT INTO users (login, password_hash, role, client_code, created_at) VALUES (?, ?, ?, ?, ?)",
+        [login, password_hash, role, client_code, now_iso()],
+    )
+    return User(login, role, client_code, password_hash)
+
+
+def set_password(db: sqlite_utils.Database, login: str, password_hash: str) -> None:
+    if db.execute("UPDATE users SET password_hash = ? WHERE login = ?", [password_hash, login]).rowcount != 1:
+        raise UserError(f"no user {login}")
+    db.execute("DELETE FROM tokens WHERE login = ?", [login])
+
+
+def get_user(db: sqlite_utils.Database, login: str) -> User | None:
+    rows = list(db.query("SELECT login, role, client_code, password_hash FROM users WHERE login = ?", [login]))
+    return User(**rows[0]) if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    return [User(**r) for r in db.query(
+        "SELECT login, role, client_code, password_hash FROM users ORDER BY login")]
+
+
+def count_users(db: sqlite_utils.Database) -> int:
+    return db.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def add_token(db: sqlite_utils.Database, token_hash: str, login: str, expires_at: str) -> None:
+    now = now_iso()
+    db.execute("DELETE FROM tokens WHERE expires_at < ?", [now])
+    db.execute("INSERT INTO tokens (token_hash, login, created_at, expires_at) VALUES (?, ?, ?, ?)",
+               [token_hash, login, now, expires_at])
+
+
+def user_for_token(db: sqlite_utils.Database, token_hash: str, now: str) -> User | None:
+    rows = list(db.query(
+        "SELECT u.login, u.role, u.client_code, u.password_hash FROM tokens t "
+        "JOIN users u ON u.login = t.login WHERE t.token_hash = ? AND t.expires_at > ?",
+        [token_hash, now]))
+    return User(**rows[0]) if rows else None

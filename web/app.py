@@ -1,0 +1,55 @@
+"""The aiohttp application: routes registered here, explicitly."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from store import Store
+
+from . import auth, calls
+from .keys import HEALTH_CHECKS, RECORDINGS_DIR, STORE, TOKEN_TTL
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler):  # noqa: ANN001 - aiohttp's handler type
+    """Every error leaves as JSON with a message; a fault is logged, never shown."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type != "application/json" and exc.status >= 400:
+            exc.text = json.dumps({"error": exc.reason})
+            exc.content_type = "application/json"
+        raise
+    except Exception:
+        log.exception("web: %s %s failed", request.method, request.path)
+        raise web.HTTPInternalServerError(text='{"error": "internal error"}',
+                                          content_type="application/json") from None
+
+
+async def healthz(request: web.Request) -> web.Response:
+    checks = {name: await check() for name, check in request.app[HEALTH_CHECKS].items()}
+    status = 200 if all(checks.values()) else 503
+    return web.json_response({"ok": status == 200, "checks": checks}, status=status)
+
+
+def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timedelta(hours=12),
+             health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None) -> web.Application:
+    app = web.Application(middlewares=[json_errors, auth.auth_middleware], client_max_size=64 * 1024)
+    app[STORE] = store
+    app[RECORDINGS_DIR] = recordings_dir
+    app[TOKEN_TTL] = token_ttl
+    app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}
+    app.router.add_post("/api/login", auth.login)
+    app.router.add_get("/api/calls", calls.list_calls)
+    app.router.add_get("/api/calls/{linkedid}", calls.get_call)
+    app.router.add_get("/api/recordings/{id}", calls.get_recording)
+    app.router.add_get("/healthz", healthz)
+    return app
