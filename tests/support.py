@@ -1,0 +1,102 @@
+"""Helpers shared by the test packages: free ports, a test configuration, polling."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_udp_tcp_port() -> int:
+    """A port free for both UDP and TCP (SIP)."""
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free SIP port")
+
+
+def rtp_range(size: int = 100) -> tuple[int, int]:
+    for _ in range(50):
+        start = random.randrange(30000, 39000, 2)
+        try:
+            for port in (start, start + size - 1):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return start, start + size - 1
+    raise RuntimeError("no free RTP range")
+
+
+def write_test_config(directory: Path) -> tuple[Path, dict]:
+    """A demo-mode configuration on free ports with everything under `directory`."""
+    rtp_start, rtp_end = rtp_range()
+    values = {
+        "store": directory / "permanence.sqlite3",
+        "recordings": directory / "recordings",
+        "agi_port": free_port(),
+        "ami_port": free_port(),
+        "web_port": free_port(),
+        "sip_port": free_udp_tcp_port(),
+        "rtp_start": rtp_start,
+        "rtp_end": rtp_end,
+        "ami_secret": secrets.token_hex(16),
+        "softphone_secret": secrets.token_hex(8),
+    }
+    path = directory / "permanence.toml"
+    path.write_text(
+        f"""mode = "demo"
+[store]
+path = "{values['store']}"
+[paths]
+recordings = "{values['recordings']}"
+prompts = "{REPO / 'svi_prompts'}"
+[agi]
+port = {values['agi_port']}
+[ami]
+port = {values['ami_port']}
+secret = "{values['ami_secret']}"
+ping_interval = 2.0
+[web]
+port = {values['web_port']}
+[asterisk]
+sip_port = {values['sip_port']}
+rtp_start = {rtp_start}
+rtp_end = {rtp_end}
+softphone_secret = "{values['softphone_secret']}"
+""",
+        encoding="utf-8",
+    )
+    return path, values
+
+
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2) -> T:
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except Exception as exc:  # remembered for the failure message
+            last_error, result = exc, None
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last error: {last_error!r})")
