@@ -17,9 +17,10 @@ class StoreError(RuntimeError):
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """A connection with the project's pragmas; one per thread."""
+    """A connection with the project's pragmas. Each is used by one thread only; the check is off so
+    that the thread that shuts the store down may close the readers' connections."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=True)
+                           check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")

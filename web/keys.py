@@ -8,10 +8,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from store import Store
+from store import Store, User
 
 STORE = web.AppKey("store", Store)
 RECORDINGS_DIR = web.AppKey("recordings_dir", Path)
 TOKEN_TTL = web.AppKey("token_ttl", timedelta)
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, Callable[[], Awaitable[bool]]])
-USER: str = "permanence.user"
+USER = web.RequestKey("user", User)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from permanence.config import ConfigError, load
+
+GOOD = 'mode = "demo"\n[ami]\nsecret = "0123456789abcdef"\n[web]\nport = 9090\n'
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "permanence.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_file_then_environment(tmp_path):
+    path = write(tmp_path, GOOD)
+    config = load(path, env={"PERMANENCE_WEB_PORT": "9191", "PERMANENCE_AGI_HOST": "127.0.0.2"})
+    assert config.web.port == 9191  # environment beats file
+    assert config.agi.host == "127.0.0.2"
+    assert config.agi.port == 4573 and config.web.host == "127.0.0.1"  # defaults
+    assert config.ami.secret == "0123456789abcdef"  # file
+    assert config.phone.default_region == "CA"
+
+
+def test_production_needs_its_secrets(tmp_path):
+    with pytest.raises(ConfigError, match=r"production mode needs a secret for \[ami\] secret"):
+        load(write(tmp_path, "[web]\nport = 8080\n"), env={})
+    ok = load(write(tmp_path, ""), env={"PERMANENCE_AMI_SECRET": "a" * 16,
+                                        "PERMANENCE_ASTERISK_SOFTPHONE_SECRET": "b" * 16})
+    assert ok.mode == "production"
+
+
+@pytest.mark.parametrize(("text", "env", "message"), [
+    ("[web]\nport = 70000\n", {}, r"\[web\] port: port 70000 is out of range"),
+    ("[web]\nport = \"x\"\n", {}, r"\[web\] port: expected int"),
+    ("[web]\nprot = 1\n", {}, r"unknown key 'prot' in \[web\]"),
+    ("[wbe]\nport = 1\n", {}, r"unknown section or key 'wbe'"),
+    ("[web\n", {}, "not valid TOML"),
+    ("", {"PERMANENCE_AGI_PORT": "abc"}, r"environment PERMANENCE_AGI_PORT: expected int"),
+    ("[ami]\nhost = \"8.8.8.8\"\n", {}, "public or wildcard"),
+    ("[ami]\nhost = \"0.0.0.0\"\n", {}, "public or wildcard"),
+    ("[ami]\nsecret = \"short\"\n", {}, "too short"),
+    ("[ami]\nsecret = \"aaaaaaaaaaaaaaa;x\"\n", {}, "must not contain"),
+    ("[asterisk]\nrtp_start = 20000\nrtp_end = 10000\n", {}, "rtp_end must be above"),
+    ("[phone]\ndefault_region = \"CAN\"\n", {}, "two-letter"),
+    ("mode = \"test\"\n", {}, "mode must be one of"),
+])
+def test_bad_configuration_says_what_and_where(tmp_path, text, env, message):
+    path = write(tmp_path, 'mode = "demo"\n' + text if not text.startswith("mode") else text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load(path, env=env)
+    # where: the file, or the environment variable
+    assert str(path) in str(info.value) or (env and next(iter(env)) in str(info.value))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load(tmp_path / "nope.toml", env={})

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from store import users
+from store.clock import now_iso
+
+from .conftest import PASSWORDS, Api
+
+
+async def test_login_gives_a_token_and_a_strict_cookie(api: Api):
+    resp = await api.client.post("/api/login", json={"login": "alice", "password": PASSWORDS["alice"]})
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["role"] == "client" and body["client_code"] == "1000" and len(body["token"]) > 30
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    # The cookie alone authenticates the browser.
+    resp = await api.client.get("/api/calls")
+    assert resp.status == 200
+
+
+async def test_bad_logins(api: Api):
+    for body in ({"login": "alice", "password": "nope"}, {"login": "ghost", "password": "x"}):
+        resp = await api.client.post("/api/login", json=body)
+        assert resp.status == 401
+        assert await resp.json() == {"error": "invalid login or password"}
+    resp = await api.client.post("/api/login", data=b"{not json")
+    assert resp.status == 400 and "JSON" in (await resp.json())["error"]
+    resp = await api.client.post("/api/login", json={"login": 3})
+    assert resp.status == 400
+
+
+async def test_api_needs_a_valid_token(api: Api):
+    assert (await api.client.get("/api/calls")).status == 401
+    resp = await api.client.get("/api/calls", headers={"Authorization": "Bearer forged"})
+    assert resp.status == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_expired_and_revoked_tokens_are_refused(api: Api):
+    token = await api.token("alice")
+    await api.store.write(lambda db: db.execute("UPDATE tokens SET expires_at = ?", ["2000-01-01T00:00:00.000Z"]))
+    assert (await api.client.get("/api/calls", headers={"Authorization": f"Bearer {token}"})).status == 401
+    token = await api.token("alice")
+    await api.store.write(lambda db: users.set_password(db, "alice", "scrypt$x"))
+    assert (await api.client.get("/api/calls", headers={"Authorization": f"Bearer {token}"})).status == 401
+    assert now_iso() > "2000"
+
+
+async def test_calls_are_the_clients_own_newest_first_with_keyset_pages(api: Api):
+    resp = await api.get("/api/calls?limit=2", "alice")
+    page = await resp.json()
+    assert [c["linkedid"] for c in page["calls"]] == ["1700000020.1", "1700000010.1"]
+    assert page["next_cursor"]
+    resp = await api.get(f"/api/calls?limit=2&cursor={page['next_cursor']}", "alice")
+    page2 = await resp.json()
+    assert [c["linkedid"] for c in page2["calls"]] == ["1700000000.1"] and page2["next_cursor"] is None
+    bob = await (await api.get("/api/calls", "bob")).json()
+    assert [c["linkedid"] for c in bob["calls"]] == ["1800000000.1"]
+    admin = await (await api.get("/api/calls", "root")).json()
+    assert len(admin["calls"]) == 4
+
+
+async def test_bad_query_parameters_are_400(api: Api):
+    for query in ("limit=0", "limit=x", "limit=100000", "cursor=%%%", "cursor=bm90IGpzb24"):
+        resp = await api.get(f"/api/calls?{query}", "alice")
+        assert resp.status == 400, query
+        assert "error" in await resp.json()
+
+
+async def test_another_clients_call_and_recording_are_404(api: Api):
+    alice_call = (await (await api.get("/api/calls", "alice")).json())["calls"][0]
+    rec_id = alice_call["recordings"][0]["id"]
+    assert (await api.get(f"/api/calls/{alice_call['linkedid']}", "alice")).status == 200
+    for path in (f"/api/calls/{alice_call['linkedid']}", f"/api/recordings/{rec_id}", "/api/calls/nope",
+                 "/api/recordings/99999", "/api/recordings/abc"):
+        resp = await api.get(path, "bob")
+        assert resp.status == 404, path
+        assert (await resp.json())["error"].endswith("not found")
+
+
+async def test_recording_download_range_and_conditional(api: Api):
+    call = (await (await api.get("/api/calls", "alice")).json())["calls"][0]
+    rec_id = call["recordings"][0]["id"]
+    full = await api.get(f"/api/recordings/{rec_id}", "alice")
+    assert full.status == 200 and full.headers["Content-Type"] == "audio/wav"
+    assert f'filename="1000-{call["linkedid"]}.wav"' in full.headers["Content-Disposition"]
+    body = await full.read()
+    assert body[:4] == b"RIFF"
+    part = await api.get(f"/api/recordings/{rec_id}", "alice", headers={"Range": "bytes=10-19"})
+    assert part.status == 206 and await part.read() == body[10:20]
+    etag = full.headers["ETag"]
+    again = await api.get(f"/api/recordings/{rec_id}", "alice", headers={"If-None-Match": etag})
+    assert again.status == 304
+
+
+async def test_a_recording_whose_file_is_gone_is_410(api: Api):
+    call = (await (await api.get("/api/calls", "alice")).json())["calls"][0]
+    for f in api.recordings.rglob(f"{call['linkedid']}.wav"):
+        f.unlink()
+    resp = await api.get(f"/api/recordings/{call['recordings'][0]['id']}", "alice")
+    assert resp.status == 410
+
+
+async def test_healthz_reports_each_check(api: Api):
+    resp = await api.client.get("/healthz")
+    assert resp.status == 200 and (await resp.json())["checks"] == {"store": True, "ami": True}
+    api.health["ami"] = False
+    resp = await api.client.get("/healthz")
+    assert resp.status == 503 and (await resp.json())["checks"]["ami"] is False
