@@ -24,7 +24,7 @@ class CLIError(Exception):
     """A command could not be carried out; the message says why."""
 
 
-def _db(config: Config):  # noqa: ANN202 - sqlite_utils.Database
+def _db(config: Config):
     migrate(config.store.path)
     return connect(config.store.path)
 
@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, fn: Callable[..., int], help_text: str, parent=sub) -> argparse.ArgumentParser:  # noqa: ANN001
+    def add(name: str, fn: Callable[..., int], help_text: str, parent=sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(fn=fn)
         return p

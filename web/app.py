@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler):  # noqa: ANN001 - aiohttp's handler type
+async def json_errors(request: web.Request, handler):
     """Every error leaves as JSON with a message; a fault is logged, never shown."""
     try:
         return await handler(request)

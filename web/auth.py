@@ -49,7 +49,7 @@ def _presented_token(request: web.Request) -> str | None:
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler):  # noqa: ANN001 - aiohttp's handler type
+async def auth_middleware(request: web.Request, handler):
     if (request.method, request.path) in PUBLIC or not request.path.startswith("/api/"):
         return await handler(request)
     token = _presented_token(request)
