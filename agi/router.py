@@ -14,8 +14,9 @@ def _is_async_handler(handler: object) -> bool:
     """An `async def` function (or a partial/bound method of one), or an object whose __call__ is one."""
     if inspect.iscoroutinefunction(handler):
         return True
-    call = getattr(type(handler), "__call__", None)
-    return not inspect.isroutine(handler) and inspect.iscoroutinefunction(call)
+    if inspect.isroutine(handler) or inspect.isclass(handler) or not callable(handler):
+        return False
+    return inspect.iscoroutinefunction(type(handler).__call__)
 
 
 class Router:

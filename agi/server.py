@@ -110,6 +110,9 @@ class FastAGIServer:
 
     @staticmethod
     async def _flag_error(session: AGISession) -> None:
+        if session.desynchronised or session.hung_up:
+            log.info("FastAGI: call %s: connection unusable, the dialplan sees AGISTATUS instead", session.call_ref)
+            return
         try:
             await session.set_variable(ROUTE_STATUS, "error")
         except (AGIError, OSError) as exc:

@@ -56,6 +56,9 @@ class AGISession:
         self.headers = dict(headers)
         self.command_timeout = command_timeout
         self.hung_up = False
+        # Set when a reply went missing or made no sense: what arrives next can no longer be paired
+        # with a command, so nothing more is sent on this connection.
+        self.desynchronised = False
         self.linkedid: str | None = None
 
     @property
@@ -79,6 +82,8 @@ class AGISession:
     async def command(self, *parts: object, timeout: float | None = None) -> Reply:
         if self.hung_up:
             raise ChannelHungUp(f"call {self.call_ref}: caller hung up")
+        if self.desynchronised:
+            raise ProtocolError(f"call {self.call_ref}: connection out of step, {parts[0]} not sent")
         data = format_command(*parts)
         name = str(parts[0])
         deadline = self.command_timeout if timeout is None else timeout
@@ -88,7 +93,11 @@ class AGISession:
                 await self._writer.drain()
                 reply = await self._read_reply(name)
         except TimeoutError:
+            self.desynchronised = True
             raise ProtocolError(f"call {self.call_ref}: no reply to {name} within {deadline:g} s") from None
+        except ProtocolError:
+            self.desynchronised = True
+            raise
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             self.hung_up = True
             raise ChannelHungUp(f"call {self.call_ref}: connection closed ({exc})") from None
@@ -102,7 +111,10 @@ class AGISession:
         return reply
 
     async def _readline(self) -> str:
-        raw = await self._reader.readline()
+        try:
+            raw = await self._reader.readline()
+        except ValueError:  # over the stream's line limit
+            raise ProtocolError(f"call {self.call_ref}: reply line too long") from None
         if not raw.endswith(b"\n"):
             raise ConnectionError("EOF from Asterisk")
         return decode_line(raw)

@@ -17,6 +17,7 @@ DIALLED = "5145550100"
 DID = "+15145550100"
 CLIENT_CODE = "1000"
 LANGUAGE = "fr"
+SESSION_TIMEOUT = 10.0  # seconds: a server that never hangs up fails the session, not the bench
 
 # What DnisRoute sends for a known DID, in order (RECORDING_FILE is checked apart: it holds the date).
 EXPECTED = (
@@ -128,10 +129,16 @@ async def session(port: int, n: int) -> str | None:
     done: asyncio.Future[str | None] = loop.create_future()
     call = _Call(header(port, n, uniqueid), f"200 result=1 ({uniqueid})\n".encode(), done)
     try:
-        await loop.create_connection(lambda: call, HOST, port)
+        async with asyncio.timeout(SESSION_TIMEOUT):
+            transport, _ = await loop.create_connection(lambda: call, HOST, port)
+            try:
+                reason = await done
+            finally:
+                transport.close()
+    except TimeoutError:  # before OSError, of which it is a subclass
+        return f"no end of call within {SESSION_TIMEOUT:g} s ({len(call.lines)} commands)"
     except OSError as exc:
         return f"connect: {exc.__class__.__name__}"
-    reason = await done
     return reason if reason is not None else check(call.lines, uniqueid)
 
 

@@ -16,12 +16,11 @@ from permanence.config import Config
 from permanence.serve import build_router
 from store import Store, clients
 
-CLIENT_CODE = "1000"
-DID = "+15145550100"
+from .agi_client import CLIENT_CODE, DID, LANGUAGE
 
 
 def _seed(db: sqlite_utils.Database) -> None:
-    clients.add_client(db, CLIENT_CODE, "Bench client")
+    clients.add_client(db, CLIENT_CODE, "Bench client", language=LANGUAGE)
     clients.add_did(db, DID, CLIENT_CODE)
 
 

@@ -24,7 +24,7 @@ class BenchConfig:
     warmup: int = 300  # sessions per side, at concurrency 10, before the first round
 
 
-FULL = BenchConfig({1: 1500, 10: 3000, 50: 3000})
+FULL = BenchConfig({1: 1000, 10: 2000, 50: 2000}, rounds=5)
 QUICK = BenchConfig({1: 200, 10: 400, 50: 500}, rounds=3, warmup=100)
 
 

@@ -9,7 +9,7 @@ import pytest
 from agi import FastAGIServer, Router
 from store import Store, clients
 
-WATCHDOG_S = 30.0
+WATCHDOG_S = 20.0
 
 
 @pytest.fixture(autouse=True)
