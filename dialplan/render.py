@@ -20,6 +20,7 @@ ETC_ASTERISK = Path(__file__).resolve().parent.parent / "etc" / "asterisk"
 LISTENER_READ = ("call", "user", "agent")
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
+_NETS = re.compile(r"^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]*$")
 
 
@@ -48,6 +49,8 @@ class AsteriskSettings:
     recordings_dir: str
     prompts_dir: str
     carrier_match: str = "127.0.0.1"
+    external_address: str = ""
+    local_net: str = ""
     softphones: tuple[Softphone, ...] = field(default=())
 
 
@@ -76,10 +79,22 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
             f"\n[{user}](softphone-aor)\n"
         )
     read = ",".join(LISTENER_READ)
+    transport = f"bind = {_word(s.sip_host, 'SIP host')}:{int(s.sip_port)}\n"
+    if s.external_address:
+        address = _word(s.external_address, "external address")
+        transport += f"external_media_address = {address}\nexternal_signaling_address = {address}\n"
+    for net in filter(None, s.local_net.split(",")):
+        if not _NETS.match(net.strip()):
+            raise RenderError(f"local net: {net!r} is not an address or network")
+        transport += f"local_net = {net.strip()}\n"
+    carrier = s.carrier_match.split(",")
+    if not all(_NETS.match(c.strip()) for c in carrier):
+        raise RenderError(f"carrier match: {s.carrier_match!r} must be addresses or networks")
     return {
-        "pjsip_transport.conf": head + f"bind = {_word(s.sip_host, 'SIP host')}:{int(s.sip_port)}\n",
+        "pjsip_transport.conf": head + transport,
         "pjsip_local.conf": head
-        + f"\n[carrier]\ntype = identify\nendpoint = carrier\nmatch = {_word(s.carrier_match, 'carrier')}\n"
+        + "\n[carrier]\ntype = identify\nendpoint = carrier\n"
+        + "".join(f"match = {c.strip()}\n" for c in carrier)
         + softphones,
         "rtp_local.conf": head + f"rtpstart = {int(s.rtp_start)}\nrtpend = {int(s.rtp_end)}\n",
         "manager_local.conf": head

@@ -71,6 +71,11 @@ class AsteriskConfig:
 
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
+    # The carrier's signalling address(es): calls from there are calls to the clients' DIDs.
+    carrier_match: str = "127.0.0.1"
+    # Behind NAT: the public address to advertise and the networks that are local (both optional).
+    external_address: str = ""
+    local_net: str = ""
     rtp_start: int = 10000
     rtp_end: int = 10199
     # The same directories as [paths], as Asterisk sees them (bind mounts or shared volumes).

@@ -30,6 +30,7 @@ def asterisk_settings(config: Config) -> AsteriskSettings:
         ami_host=config.ami.host, ami_port=config.ami.port, ami_user=config.ami.user,
         ami_secret=config.ami.secret, agi_host=config.agi.host, agi_port=config.agi.port,
         recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
+        carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -54,8 +55,6 @@ def test_secrets_only_in_generated_files_and_never_in_git_tracked_ones(tmp_path)
 
 @pytest.mark.parametrize("field", ["ami_secret", "ami_user", "sip_host"])
 def test_values_that_would_inject_configuration_are_refused(field):
-    import dataclasses
-
     bad = dataclasses.replace(SETTINGS, **{field: "x\n[evil]\nread = all"})
     with pytest.raises(RenderError):
         render_local(bad)
@@ -95,3 +94,15 @@ def test_write_config_refuses_a_shipped_file_with_a_generated_name(tmp_path):
     with pytest.raises(RenderError, match="generated"):
         write_config(SETTINGS, tmp_path / "out", src)
     assert Path(ETC_ASTERISK / "extensions.conf").is_file()
+
+
+def test_nat_and_carrier_settings_render_and_bad_ones_are_refused():
+    out = render_local(dataclasses.replace(
+        SETTINGS, external_address="203.0.113.5", local_net="10.0.0.0/8,172.16.0.0/12",
+        carrier_match="198.51.100.0/24,198.51.100.7"))
+    assert "external_media_address = 203.0.113.5" in out["pjsip_transport.conf"]
+    assert "local_net = 172.16.0.0/12" in out["pjsip_transport.conf"]
+    assert "match = 198.51.100.0/24\nmatch = 198.51.100.7\n" in out["pjsip_local.conf"]
+    for bad in ({"local_net": "10.0.0.0/8\nx=y"}, {"carrier_match": "evil host"}):
+        with pytest.raises(RenderError):
+            render_local(dataclasses.replace(SETTINGS, **bad))

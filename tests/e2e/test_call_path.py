@@ -39,6 +39,14 @@ def _calls(system: System, token: str) -> list[dict]:
     return json.loads(body)["calls"]
 
 
+def _new_call(system: System, token: str, before: set[str], what: str) -> dict:
+    def fresh() -> dict | None:
+        calls = [c for c in _calls(system, token) if c["linkedid"] not in before]
+        return calls[0] if calls else None
+
+    return wait_for(fresh, 20, what)
+
+
 def test_a_call_to_a_client_did_is_recorded_and_served(seeded: System) -> None:
     system = seeded
     token = system.login("demo", DEMO_PASSWORD)
@@ -48,11 +56,7 @@ def test_a_call_to_a_client_did_is_recorded_and_served(seeded: System) -> None:
     result = system.sipp("-sn", "uac", "-s", "5145550100", "-d", "4000")
     assert result.returncode == 0, f"sipp call failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
 
-    def new_call() -> dict | None:
-        fresh = [c for c in _calls(system, token) if c["linkedid"] not in before]
-        return fresh[0] if fresh else None
-
-    call = wait_for(new_call, 20, "the call in GET /api/calls")
+    call = _new_call(system, token, before, "the call in GET /api/calls")
     assert call["client_code"] == "1000"
     assert call["did"] == "+15145550100"
     assert call["dialled"] == "5145550100"
@@ -104,11 +108,7 @@ def test_an_unknown_did_is_refused_cleanly_and_logged(seeded: System) -> None:
     # The scenario only completes if Asterisk answers the INVITE with 404 (unallocated number).
     assert result.returncode == 0, f"sipp:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
 
-    def new_call() -> dict | None:
-        fresh = [c for c in _calls(system, admin) if c["linkedid"] not in before]
-        return fresh[0] if fresh else None
-
-    call = wait_for(new_call, 20, "the unknown-DID call in the history")
+    call = _new_call(system, admin, before, "the unknown-DID call in the history")
     assert call["disposition"] == "unknown_did"
     assert call["client_code"] is None
     assert call["did"] == "+15145550999"
