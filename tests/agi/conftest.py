@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import faulthandler
+import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -8,6 +9,8 @@ import pytest
 
 from agi import FastAGIServer, Router
 from store import Store, clients
+
+pytest.register_assert_rewrite("tests.agi.support")  # its asserts explain failures as a test's would
 
 WATCHDOG_S = 20.0
 
@@ -21,6 +24,12 @@ def watchdog() -> Iterator[None]:
         yield
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def agi_logs(caplog) -> None:
+    """The agi loggers' INFO records captured too (the server tests check them)."""
+    caplog.set_level(logging.INFO, logger="agi")
 
 
 StartServer = Callable[..., Awaitable[FastAGIServer]]
