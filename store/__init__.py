@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from . import calls, clients, users
+from . import callers, calls, checkin, clients, ivr_path, menus, users
 from .calls import CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
@@ -29,7 +29,8 @@ T = TypeVar("T")
 
 __all__ = [
     "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
-    "StoreError", "User", "UserError", "calls", "clients", "connect", "migrate", "to_e164", "users",
+    "StoreError", "User", "UserError", "callers", "calls", "checkin", "clients", "connect", "ivr_path", "menus",
+    "migrate", "to_e164", "users",
 ]
 
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import sqlite_utils
 
 from .clock import now_iso
+from .ivr_path import ivr_path
 from .scope import Scope
 
 DISPOSITIONS = (
@@ -97,6 +98,7 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str) -> dict | N
         return None
     calls = [_call_row(rows[0])]
     _attach_recordings(db, calls)
+    calls[0]["ivr_path"] = ivr_path(db, linkedid)
     return calls[0]
 
 

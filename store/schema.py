@@ -66,4 +66,58 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX tokens_login ON tokens(login);
     """,
+    # 2: IVR menus as versioned data, callers, the check-in line, the IVR path of each call
+    """
+    CREATE TABLE menus (
+        name TEXT NOT NULL CHECK (name GLOB '[a-z0-9]*' AND name NOT GLOB '*[^a-z0-9-]*'),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        source TEXT NOT NULL,
+        body TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    );
+    CREATE TABLE active_menus (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        activated_at TEXT NOT NULL,
+        FOREIGN KEY (name, version) REFERENCES menus(name, version)
+    );
+    ALTER TABLE clients ADD COLUMN entry_menu TEXT;
+    ALTER TABLE clients ADD COLUMN checkin_pin_hash TEXT;
+    ALTER TABLE clients ADD COLUMN checkin_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE clients ADD COLUMN checkin_locked_until TEXT;
+    CREATE TABLE checkin_attempts (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        linkedid TEXT,
+        caller TEXT,
+        client_code TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'bad_pin', 'unknown_client', 'locked', 'no_input'))
+    );
+    CREATE INDEX checkin_attempts_client ON checkin_attempts(client_code, at);
+    CREATE TABLE callers (
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        number TEXT NOT NULL,
+        name TEXT,
+        notes TEXT NOT NULL DEFAULT '',
+        first_call_at TEXT NOT NULL,
+        last_call_at TEXT NOT NULL,
+        last_linkedid TEXT,
+        calls_count INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (client_code, number)
+    );
+    CREATE TABLE ivr_steps (
+        linkedid TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        menu TEXT NOT NULL,
+        node TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        digit TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (linkedid, seq)
+    );
+    """,
 ]

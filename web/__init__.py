@@ -1,6 +1,7 @@
 """web: people ask us. The aiohttp application (API for now; portal pages come later)."""
 
+from store.passwords import hash_password, verify_password
+
 from .app import make_app
-from .passwords import hash_password, verify_password
 
 __all__ = ["hash_password", "make_app", "verify_password"]

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from store import Scope, Store, User, users
 from store.clock import iso, now_iso
+from store.passwords import DUMMY_HASH, verify_password
 
 from .keys import STORE, TOKEN_TTL, USER
-from .passwords import DUMMY_HASH, verify_password
 
 COOKIE = "permanence_session"
 PUBLIC = frozenset({("POST", "/api/login"), ("GET", "/healthz")})

@@ -1,4 +1,4 @@
-from web.passwords import DUMMY_HASH, hash_password, verify_password
+from store.passwords import DUMMY_HASH, hash_password, verify_password
 
 
 def test_scrypt_hash_verifies_and_is_salted():
