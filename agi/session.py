@@ -156,3 +156,15 @@ class AGISession:
         if reply.result is None or reply.result == -1:
             raise ChannelHungUp(f"call {self.call_ref}: STREAM FILE {prompt} failed")
         return chr(reply.result) if reply.result > 0 else None
+
+    async def wait_for_digit(self, timeout_s: float) -> str | None:
+        """One DTMF digit, or None when none came in time."""
+        reply = await self.command("WAIT FOR DIGIT", int(timeout_s * 1000), timeout=timeout_s + self.command_timeout)
+        if reply.result is None or reply.result < 0:
+            raise ChannelHungUp(f"call {self.call_ref}: WAIT FOR DIGIT failed")
+        return chr(reply.result) if reply.result > 0 else None
+
+    async def say_digits(self, digits: str) -> None:
+        reply = await self.command("SAY DIGITS", digits, "", timeout=self.command_timeout * 4)
+        if reply.result is not None and reply.result < 0:
+            raise ChannelHungUp(f"call {self.call_ref}: SAY DIGITS failed")

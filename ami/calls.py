@@ -24,6 +24,10 @@ class CallState:
     did: str | None = None
     dnis_status: str | None = None
     recording_file: str | None = None
+    menu: str | None = None  # the entry menu, when the call went into the IVR
+    ivr_action: str | None = None  # where the IVR sent the caller (ivr.steps.Exit.action)
+    closed: bool = False  # a time condition found the client closed
+    agent_answered_at: str | None = None
     hangup_cause: int | None = None
     channels: set[str] = field(default_factory=set)
 
@@ -31,9 +35,17 @@ class CallState:
     def disposition(self) -> str:
         if self.dnis_status in (v.DNIS_UNKNOWN, v.DNIS_INVALID):
             return "unknown_did"
-        if self.answered_at is not None:
-            return "answered"
-        return "failed"
+        if self.ivr_action == "fallback" or self.answered_at is None:
+            return "failed"
+        if self.ivr_action == "voicemail" or (self.ivr_action == "oncall" and self.agent_answered_at is None):
+            return "voicemail"
+        if self.closed:
+            return "closed_hours"
+        if self.ivr_action == "queue":
+            return "answered" if self.agent_answered_at else "abandoned_queue"
+        if self.menu and self.ivr_action is None:
+            return "abandoned_ivr"
+        return "answered"
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,12 @@ class CallTracker:
             call.client_code = _clean(event.get("Client"))
             call.did = _clean(event.get("DID"))
             call.recording_file = _clean(event.get("Recording"))
+            call.menu = _clean(event.get("Menu"))
+        elif name == "UserEvent" and event.get("UserEvent") == v.IVR_EVENT:
+            call.ivr_action = _clean(event.get("Action"))
+            call.closed = call.closed or event.get("Closed") == "1"
+        elif name == "AgentConnect" and call.agent_answered_at is None:
+            call.agent_answered_at = when
         elif name == "Hangup":
             uniqueid = event.get("Uniqueid", "")
             if uniqueid == linkedid or call.hangup_cause is None:

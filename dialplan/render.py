@@ -20,6 +20,7 @@ ETC_ASTERISK = Path(__file__).resolve().parent.parent / "etc" / "asterisk"
 LISTENER_READ = ("call", "user", "agent")
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
+_QUEUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _NETS = re.compile(r"^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]*$")
 
@@ -51,6 +52,8 @@ class AsteriskSettings:
     carrier_match: str = "127.0.0.1"
     external_address: str = ""
     local_net: str = ""
+    fallback_queue: str = ""
+    queues: tuple[str, ...] = ()  # every queue the data names
     softphones: tuple[Softphone, ...] = field(default=())
 
 
@@ -90,7 +93,12 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
     carrier = s.carrier_match.split(",")
     if not all(_NETS.match(c.strip()) for c in carrier):
         raise RenderError(f"carrier match: {s.carrier_match!r} must be addresses or networks")
+    queues = sorted(set(s.queues) | ({s.fallback_queue} if s.fallback_queue else set()))
+    for queue in queues:
+        if not _QUEUE.match(queue):
+            raise RenderError(f"queue name {queue!r}: a-z, 0-9 and - only")
     return {
+        "queues_local.conf": head + "".join(f"\n[{q}](permanence-queue)\n" for q in queues),
         "pjsip_transport.conf": head + transport,
         "pjsip_local.conf": head
         + "\n[carrier]\ntype = identify\nendpoint = carrier\n"
@@ -106,7 +114,8 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
         "extensions_local.conf": head
         + f"PERMANENCE_AGI = agi://{_word(s.agi_host, 'AGI host')}:{int(s.agi_port)}\n"
         f"PERMANENCE_RECORDINGS = {_path(s.recordings_dir, 'recordings dir')}\n"
-        f"PERMANENCE_PROMPTS = {_path(s.prompts_dir, 'prompts dir')}\n",
+        f"PERMANENCE_PROMPTS = {_path(s.prompts_dir, 'prompts dir')}\n"
+        f"PERMANENCE_FALLBACK_QUEUE = {s.fallback_queue}\n",
     }
 
 

@@ -16,7 +16,41 @@ DNIS_FOUND = "found"
 DNIS_UNKNOWN = "unknown"
 DNIS_INVALID = "invalid"
 
-SET_BY_AGI = (ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE)
+# Set by the dnis route: the caller (ANI) and their record with this client.
+CALLER_NUMBER = "CALLER_NUMBER"  # E.164, '' when withheld or not a number
+CALLER_ANONYMOUS = "CALLER_ANONYMOUS"  # 1 when the caller withheld their number
+CALLER_KNOWN = "CALLER_KNOWN"  # 1 when this client had calls from this number before
+CALLER_NAME = "CALLER_NAME"
+CALLER_NOTES = "CALLER_NOTES"
+CALLER_LAST_CALL = "CALLER_LAST_CALL"  # ISO time of the previous call
+CALLER_CALLS = "CALLER_CALLS"  # calls from this number to this client, this one included
+IVR_MENU_ENTRY = "IVR_MENU_ENTRY"  # the client's entry menu; '' = none (greeting only)
+
+# Set by the ivr route when the caller leaves the menus (ivr.steps.Exit).
+IVR_ACTION = "IVR_ACTION"  # queue | voicemail | oncall | transfer | checkin | hangup | fallback
+IVR_TARGET = "IVR_TARGET"  # queue name, mailbox, number or dialplan target
+IVR_CLOSED = "IVR_CLOSED"  # 1 when a time condition found the client closed on the way
+
+# Set by the checkin route once a client is identified by code and PIN.
+CHECKIN_CLIENT = "CHECKIN_CLIENT"
+
+# Exposed on the channel for agents and the screen pop; the dialplan itself need not read them.
+FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS)
+
+SET_BY_AGI = (
+    ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE, CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN,
+    CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS, IVR_MENU_ENTRY, CHECKIN_CLIENT, IVR_ACTION,
+    IVR_TARGET, IVR_CLOSED,
+)
+
+# UserEvent the dialplan sends when the caller leaves the IVR (Action, Target), for the AMI listener.
+IVR_EVENT = "PermanenceIvr"
 
 # UserEvent the dialplan sends once the DNIS is known, for the AMI listener.
 CALL_EVENT = "PermanenceCall"
+
+# Also in every Exit's variables (ivr.engine), beside IVR_ACTION and IVR_TARGET and the values
+# collected by collect nodes; the dialplan need not read them.
+IVR_MENU = "IVR_MENU"  # the menu and node the call left the menus from
+IVR_NODE = "IVR_NODE"
+IVR_QUEUE_OPTION_PREFIX = "IVR_QUEUE_"  # + a queue node's option name upper-cased, e.g. IVR_QUEUE_TIMEOUT

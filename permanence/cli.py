@@ -12,16 +12,13 @@ from pathlib import Path
 
 from dialplan import write_config
 from dialplan.render import RenderError
-from store import ClientError, UserError, clients, connect, migrate, users
+from store import ClientError, UserError, checkin, clients, connect, menus, migrate, users
 from web import hash_password
 
-from . import __version__, demo
+from . import __version__, demo, ivr_cli, prompts_cli
+from .cliutil import CLIError, add_group
 from .config import Config, ConfigError, load
-from .serve import asterisk_settings, serve
-
-
-class CLIError(Exception):
-    """A command could not be carried out; the message says why."""
+from .serve import asterisk_settings, data_queues, serve
 
 
 def _db(config: Config):
@@ -69,7 +66,7 @@ def cmd_config_value(config: Config, args: argparse.Namespace) -> int:
 def cmd_asterisk_config(config: Config, args: argparse.Namespace) -> int:
     if not config.ami.secret:
         raise CLIError("[ami] secret is empty: Asterisk would have no usable manager user")
-    for path in write_config(asterisk_settings(config), Path(args.out)):
+    for path in write_config(asterisk_settings(config, data_queues(config)), Path(args.out)):
         print(path)
     return 0
 
@@ -85,6 +82,30 @@ def cmd_clients_list(config: Config, args: argparse.Namespace) -> int:
     db = _db(config)
     for row in db.query("SELECT code, name, language, timezone FROM clients ORDER BY code"):
         print(f"{row['code']}\t{row['name']}\t{row['language']}\t{row['timezone']}")
+    return 0
+
+
+def cmd_clients_set_menu(config: Config, args: argparse.Namespace) -> int:
+    try:
+        menus.set_entry_menu(_db(config), args.code, args.menu)
+    except menus.MenuStoreError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"client {args.code} answers with menu {args.menu} (next call)")
+    return 0
+
+
+def cmd_clients_set_pin(config: Config, args: argparse.Namespace) -> int:
+    if args.pin_stdin or not sys.stdin.isatty():
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("PIN: ")
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        raise CLIError("a check-in PIN is 4 to 12 digits")
+    try:
+        checkin.set_pin(_db(config), args.code, hash_password(pin))
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"check-in PIN of client {args.code} set; its lock-out is cleared")
     return 0
 
 
@@ -121,20 +142,22 @@ def cmd_demo_init(config: Config | None, args: argparse.Namespace) -> int:
 
 
 def cmd_demo_seed(config: Config, args: argparse.Namespace) -> int:
-    password_file = Path(args.password_file)
-    password = demo.seed(config, password_file)
-    if password is None and password_file.exists():
-        password = password_file.read_text(encoding="utf-8").strip()
-    a = config.asterisk
+    secrets_file = Path(args.secrets_file)
+    made = demo.seed(config, secrets_file) or demo.saved(secrets_file)
+    password, pin = (made.password, made.pin) if made else (f"(see {secrets_file})",) * 2
+    a, web = config.asterisk, f"http://{config.web.host}:{config.web.port}"
     print(f"""
   permanence demo
   ---------------
-  Call the demo DID       {demo.DEMO_DID}  (5145550100), e.g.
-                          sipp -sn uac -m 1 -s 5145550100 {a.sip_host}:{a.sip_port}
+  Call the demo DID       {demo.DEMO_DID}  (5145550100): a bilingual menu — 1 français / 2 English,
+                          then 1 reception, 2 check-in line, 9 message, * repeat (business hours
+                          Mon-Fri 08:30-17:00 Toronto; closed: announcement and message)
+                          sipp -sn uac -m 1 -d 20000 -s 5145550100 {a.sip_host}:{a.sip_port}
+  Check-in line           menu option 2: client code {demo.DEMO_CLIENT}#, PIN {pin}#
   Softphone (SIP/UDP)     server {a.sip_host}:{a.sip_port}, user {a.softphone_user}, password {a.softphone_secret}
-  Web app                 http://{config.web.host}:{config.web.port}
-  Demo login              {demo.DEMO_LOGIN} / {password or '(see ' + str(password_file) + ')'}
-                          curl -s -X POST http://{config.web.host}:{config.web.port}/api/login \\
+  Web app                 {web}
+  Demo login              {demo.DEMO_LOGIN} / {password}
+                          curl -s -X POST {web}/api/login \\
                             -d '{{"login": "{demo.DEMO_LOGIN}", "password": "{password}"}}'
 """)
     return 0
@@ -159,21 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("asterisk-config", cmd_asterisk_config, "write the full Asterisk configuration for this setup")
     p.add_argument("--out", required=True, help="directory to write (an instance's /etc/asterisk)")
 
-    group = add("clients", lambda c, a: 0, "manage clients").add_subparsers(dest="action", required=True)
+    group = add_group(sub, "clients", "manage clients")
     p = add("add", cmd_clients_add, "add a client", group)
     p.add_argument("code", help="client code, 4 or 5 digits")
     p.add_argument("name")
     p.add_argument("--language", default="fr", choices=["fr", "en"])
     p.add_argument("--timezone", default="America/Toronto")
     add("list", cmd_clients_list, "list clients", group)
+    p = add("set-menu", cmd_clients_set_menu, "make an active menu the client's entry menu", group)
+    p.add_argument("code")
+    p.add_argument("menu")
+    p = add("set-pin", cmd_clients_set_pin, "set the client's check-in PIN (read from the terminal or stdin)", group)
+    p.add_argument("code")
+    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
 
-    group = add("dids", lambda c, a: 0, "manage DIDs").add_subparsers(dest="action", required=True)
+    group = add_group(sub, "dids", "manage DIDs")
     p = add("add", cmd_dids_add, "give a DID to a client", group)
     p.add_argument("number", help="the DID, in any usual form (stored as E.164)")
     p.add_argument("client", help="client code")
     p.add_argument("--label", default="")
 
-    group = add("users", lambda c, a: 0, "manage users").add_subparsers(dest="action", required=True)
+    group = add_group(sub, "users", "manage users")
     p = add("add", cmd_users_add, "add a user (password read from the terminal or stdin)", group)
     p.add_argument("login")
     p.add_argument("--role", required=True, choices=["admin", "client"])
@@ -184,11 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add("list", cmd_users_list, "list users", group)
 
-    group = add("demo", lambda c, a: 0, "the demo set-up").add_subparsers(dest="action", required=True)
+    group = add_group(sub, "demo", "the demo set-up")
     p = add("init", cmd_demo_init, "write a demo configuration with fresh secrets (kept if present)", group)
     p.add_argument("path")
-    p = add("seed", cmd_demo_seed, "seed a demo client, DID and login if the store is empty; print them", group)
-    p.add_argument("--password-file", default="var/demo-password")
+    p = add("seed", cmd_demo_seed, "seed a demo client (DID, menu, PIN) and login if the store is empty; print them",
+            group)
+    p.add_argument("--secrets-file", default="var/demo-secrets", help="where the demo password and PIN are kept")
+    ivr_cli.register(sub)
+    prompts_cli.register(sub)
     return parser
 
 

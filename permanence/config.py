@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -66,6 +67,16 @@ class PhoneConfig:
 
 
 @dataclass(frozen=True)
+class IvrConfig:
+    # Where a call goes when the back end fails it: a queue name, or '' for the "call back later" prompt.
+    fallback_queue: str = ""
+    team_leader_queue: str = "team-leaders"
+    checkin_attempts: int = 3
+    checkin_lock_after: int = 5
+    checkin_lock_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class AsteriskConfig:
     """What the Asterisk side needs that the back end also knows (rendered by dialplan/)."""
 
@@ -95,6 +106,7 @@ class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    ivr: IvrConfig = field(default_factory=IvrConfig)
     source: str = "defaults"
 
     @property
@@ -118,6 +130,7 @@ def _section_class(name: str) -> type:
         "paths": PathsConfig,
         "phone": PhoneConfig,
         "asterisk": AsteriskConfig,
+        "ivr": IvrConfig,
     }[name]
 
 
@@ -250,5 +263,14 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{where}: {name} is too short (12 characters at least)")
         if any(c in secret for c in "\r\n;[]"):
             raise ConfigError(f"{where}: {name} must not contain newlines, ';' or brackets")
+    for name, queue in (("fallback_queue", config.ivr.fallback_queue),
+                        ("team_leader_queue", config.ivr.team_leader_queue)):
+        if queue and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", queue):
+            raise ConfigError(f"{where}: [ivr] {name} {queue!r} is not a queue name (a-z, 0-9, -)")
+    for name, value in (("checkin_attempts", config.ivr.checkin_attempts),
+                        ("checkin_lock_after", config.ivr.checkin_lock_after),
+                        ("checkin_lock_minutes", config.ivr.checkin_lock_minutes)):
+        if value < 1:
+            raise ConfigError(f"{where}: [ivr] {name} must be at least 1")
     if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:
         raise ConfigError(f"{where}: [phone] default_region must be a two-letter region code")

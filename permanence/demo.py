@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
-from store import clients, connect, migrate, users
-from web import hash_password
+from store import checkin, clients, connect, menus, migrate, users
+from store.passwords import hash_password
 
 from .config import Config
+from .ivr_cli import check_files
 
 DEMO_CLIENT = "1000"
 DEMO_CLIENT_NAME = "Démo Permanence"
 DEMO_DID = "+15145550100"
 DEMO_LOGIN = "demo"
+DEMO_MENU = Path(__file__).resolve().parent.parent / "ivr" / "examples" / "demo.yaml"
 
 
 def init_config(path: Path) -> bool:
@@ -34,21 +37,44 @@ def init_config(path: Path) -> bool:
     return True
 
 
-def seed(config: Config, password_file: Path) -> str | None:
-    """Seed the demo client, DID and login if the store has no client; returns the new password."""
+@dataclass(frozen=True)
+class DemoSecrets:
+    password: str  # the demo login's
+    pin: str  # the demo client's check-in PIN
+
+
+def _write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def seed(config: Config, secrets_file: Path) -> DemoSecrets | None:
+    """Seed the demo client (DID, bilingual menu, check-in PIN) and its login if the store has no
+    client; returns the new secrets (also written to secrets_file, mode 0600)."""
+    checked = check_files(config, [str(DEMO_MENU)])
     migrate(config.store.path)
     db = connect(config.store.path)
     try:
         if clients.count_clients(db) > 0:
             return None
-        password = secrets.token_urlsafe(9)
+        made = DemoSecrets(password=secrets.token_urlsafe(9), pin=f"{secrets.randbelow(10**6):06d}")
         with db.atomic():
             clients.add_client(db, DEMO_CLIENT, DEMO_CLIENT_NAME, "fr", "America/Toronto")
             clients.add_did(db, DEMO_DID, DEMO_CLIENT, "demo", config.phone.default_region)
-            users.add_user(db, DEMO_LOGIN, hash_password(password), "client", DEMO_CLIENT)
-        password_file.parent.mkdir(parents=True, exist_ok=True)
-        password_file.write_text(password + "\n", encoding="utf-8")
-        password_file.chmod(0o600)
-        return password
+            users.add_user(db, DEMO_LOGIN, hash_password(made.password), "client", DEMO_CLIENT)
+            for path, text, menu in checked:
+                menus.apply_menu(db, menu.name, menu.client, str(path), text)
+            checkin.set_pin(db, DEMO_CLIENT, hash_password(made.pin))
+        _write_secret(secrets_file, f"{made.password} {made.pin}")
+        return made
     finally:
         db.close()
+
+
+def saved(secrets_file: Path) -> DemoSecrets | None:
+    try:
+        password, pin = secrets_file.read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    return DemoSecrets(password, pin)

@@ -11,10 +11,11 @@ from datetime import timedelta
 from aiohttp import web
 
 from agi import FastAGIServer, Router
-from agi.routes import DnisRoute
+from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
 from ami import CallListener, make_client
 from dialplan import AsteriskSettings, Softphone
-from store import Store
+from ivr.loader import parse
+from store import Store, connect, menus, migrate
 from web import make_app
 
 from .config import Config
@@ -22,7 +23,24 @@ from .config import Config
 log = logging.getLogger("permanence")
 
 
-def asterisk_settings(config: Config) -> AsteriskSettings:
+def data_queues(config: Config) -> tuple[str, ...]:
+    """Every queue the active menus name, and the team leaders' queue: what queues.conf must hold."""
+    migrate(config.store.path)
+    db = connect(config.store.path)
+    try:
+        active = menus.active_menus(db)
+    finally:
+        db.close()
+    names = {config.ivr.team_leader_queue}
+    for item in active.values():
+        for node in parse(item.body, item.name).nodes.values():
+            queue = getattr(node, "queue", None)
+            if isinstance(queue, str) and queue:
+                names.add(queue)
+    return tuple(sorted(names))
+
+
+def asterisk_settings(config: Config, queues: tuple[str, ...] = ()) -> AsteriskSettings:
     a = config.asterisk
     phones = (Softphone(a.softphone_user, a.softphone_secret),) if a.softphone_secret else ()
     return AsteriskSettings(
@@ -31,12 +49,19 @@ def asterisk_settings(config: Config) -> AsteriskSettings:
         ami_secret=config.ami.secret, agi_host=config.agi.host, agi_port=config.agi.port,
         recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
         carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
+        fallback_queue=config.ivr.fallback_queue, queues=queues,
     )
 
 
 def build_router(store: Store, config: Config) -> Router:
+    prompts = config.asterisk.prompts_dir
+    policy = CheckinPolicy(
+        team_leader_queue=config.ivr.team_leader_queue, attempts_per_call=config.ivr.checkin_attempts,
+        lock_after=config.ivr.checkin_lock_after, lock_for=timedelta(minutes=config.ivr.checkin_lock_minutes))
     router = Router()
     router.add("dnis", DnisRoute(store, config.phone.default_region))
+    router.add("ivr", IvrRoute(store, MenuBook(store), prompts))
+    router.add("checkin", CheckinRoute(store, prompts, policy, config.phone.default_region))
     return router
 
 

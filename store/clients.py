@@ -25,10 +25,11 @@ class Client:
     name: str
     language: str
     timezone: str
+    entry_menu: str | None = None
 
 
 def _row_to_client(row: dict) -> Client:
-    return Client(row["code"], row["name"], row["language"], row["timezone"])
+    return Client(row["code"], row["name"], row["language"], row["timezone"], row.get("entry_menu"))
 
 
 def add_client(db: sqlite_utils.Database, code: str, name: str, language: str = "fr",

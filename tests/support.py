@@ -82,6 +82,8 @@ sip_port = {values['sip_port']}
 rtp_start = {rtp_start}
 rtp_end = {rtp_end}
 softphone_secret = "{values['softphone_secret']}"
+[ivr]
+checkin_lock_after = 2
 """,
         encoding="utf-8",
     )

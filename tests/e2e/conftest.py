@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -45,6 +46,20 @@ class System:
         return subprocess.run([str(REPO / "scripts" / "asterisk-sandbox"), *args], env=self.env, text=True,
                               capture_output=True, timeout=180, check=False)
 
+    def apply_menu(self, *, hours: str, holidays: str = "[]") -> str:
+        """The demo menu with other business hours, applied through the CLI; returns its output."""
+        text = DEMO_MENU.read_text(encoding="utf-8")
+        start, end = text.index("    hours:\n"), text.index("    open: main")
+        patched = text[:start] + f"    hours: {{{hours}}}\n    holidays: {holidays}\n" + text[end:]
+        path = self.sandbox_dir.parent / "demo.yaml"
+        path.write_text(patched, encoding="utf-8")
+        return self.cli("ivr", "apply", str(path))
+
+    def db(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.values["store"])
+        conn.row_factory = sqlite3.Row
+        return conn
+
     def request(self, method: str, path: str, *, token: str | None = None, body: dict | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         data = json.dumps(body).encode() if body is not None else None
@@ -72,6 +87,33 @@ class System:
                               cwd=self.sandbox_dir)
 
 
+DEMO_PASSWORD = "demo-password-1"
+OTHER_PASSWORD = "other-password-2"
+ADMIN_PASSWORD = "admin-password-3"
+DEMO_PIN = "4321"
+DEMO_MENU = REPO / "ivr" / "examples" / "demo.yaml"
+
+
+def seed(system: System) -> None:
+    """Client 1000 answers with the demo menu (open around the clock, for the tests), client 2000 is
+    another tenant, client 3000 only plays the greeting (the spine's path)."""
+    system.cli("clients", "add", "1000", "Plomberie Démo", "--language", "fr")
+    system.cli("dids", "add", "+1 514-555-0100", "1000")
+    system.cli("clients", "add", "2000", "Other Client", "--language", "en")
+    system.cli("dids", "add", "5145550199", "2000")
+    system.cli("clients", "add", "3000", "Greeting Only", "--language", "fr")
+    system.cli("dids", "add", "5145550300", "3000")
+    system.cli("users", "add", "demo", "--role", "client", "--client", "1000", "--password-stdin",
+               stdin=DEMO_PASSWORD + "\n")
+    system.cli("users", "add", "other", "--role", "client", "--client", "2000", "--password-stdin",
+               stdin=OTHER_PASSWORD + "\n")
+    system.cli("users", "add", "greeting", "--role", "client", "--client", "3000", "--password-stdin",
+               stdin=DEMO_PASSWORD + "\n")
+    system.cli("users", "add", "admin", "--role", "admin", "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
+    system.apply_menu(hours="mon-sun: 24h")
+    system.cli("clients", "set-pin", "1000", "--pin-stdin", stdin=DEMO_PIN + "\n")
+
+
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     directory = tmp_path_factory.mktemp("system")
@@ -80,7 +122,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
            "PERMANENCE_BIN": str(BIN / "permanence")}
     env.pop("PERMANENCE_MODE", None)
     system = System(config, values, env, directory / "serve.log", directory / "asterisk")
-
+    # The data first: Asterisk's queues are rendered from the menus in the store when it starts.
+    seed(system)
     started = system.sandbox("start")
     if started.returncode != 0:
         pytest.fail(f"the Asterisk sandbox did not start:\n{started.stdout}\n{started.stderr}")

@@ -10,28 +10,9 @@ import pytest
 
 from tests.support import wait_for
 
-from .conftest import System
+from .conftest import ADMIN_PASSWORD, DEMO_PASSWORD, OTHER_PASSWORD, System
 
 pytestmark = pytest.mark.asterisk
-
-DEMO_PASSWORD = "demo-password-1"
-OTHER_PASSWORD = "other-password-2"
-ADMIN_PASSWORD = "admin-password-3"
-
-
-@pytest.fixture(scope="module")
-def seeded(system: System) -> System:
-    system.cli("clients", "add", "1000", "Plomberie Démo", "--language", "fr")
-    system.cli("dids", "add", "+1 514-555-0100", "1000")
-    system.cli("clients", "add", "2000", "Other Client", "--language", "en")
-    system.cli("dids", "add", "5145550199", "2000")
-    system.cli("users", "add", "demo", "--role", "client", "--client", "1000", "--password-stdin",
-               stdin=DEMO_PASSWORD + "\n")
-    system.cli("users", "add", "other", "--role", "client", "--client", "2000", "--password-stdin",
-               stdin=OTHER_PASSWORD + "\n")
-    system.cli("users", "add", "admin", "--role", "admin", "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
-    return system
-
 
 def _calls(system: System, token: str) -> list[dict]:
     status, _, body = system.request("GET", "/api/calls", token=token)
@@ -47,19 +28,18 @@ def _new_call(system: System, token: str, before: set[str], what: str) -> dict:
     return wait_for(fresh, 20, what)
 
 
-def test_a_call_to_a_client_did_is_recorded_and_served(seeded: System) -> None:
-    system = seeded
-    token = system.login("demo", DEMO_PASSWORD)
+def test_a_call_to_a_client_did_is_recorded_and_served(system: System) -> None:
+    token = system.login("greeting", DEMO_PASSWORD)
     before = {c["linkedid"] for c in _calls(system, token)}
 
     # The carrier delivers the DID without its country code; the greeting lasts ~5 s, we hang up at 4.
-    result = system.sipp("-sn", "uac", "-s", "5145550100", "-d", "4000")
+    result = system.sipp("-sn", "uac", "-s", "5145550300", "-d", "4000")
     assert result.returncode == 0, f"sipp call failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
 
     call = _new_call(system, token, before, "the call in GET /api/calls")
-    assert call["client_code"] == "1000"
-    assert call["did"] == "+15145550100"
-    assert call["dialled"] == "5145550100"
+    assert call["client_code"] == "3000"
+    assert call["did"] == "+15145550300"
+    assert call["dialled"] == "5145550300"
     assert call["disposition"] == "answered"
     assert call["answered_at"] and call["ended_at"] and call["started_at"] <= call["answered_at"] <= call["ended_at"]
     assert 3.0 <= call["duration_s"] <= 10.0
@@ -68,7 +48,7 @@ def test_a_call_to_a_client_did_is_recorded_and_served(seeded: System) -> None:
     assert rec["format"] == "wav" and rec["duration_s"] > 2.0
 
     # The recording row points at a real WAV in the shared recordings directory (one folder per client).
-    files = list((Path(system.values["recordings"]) / "1000").rglob(f"{call['linkedid']}.wav"))
+    files = list((Path(system.values["recordings"]) / "3000").rglob(f"{call['linkedid']}.wav"))
     assert len(files) == 1, files
     with wave.open(str(files[0])) as wav:
         assert wav.getnframes() / wav.getframerate() == pytest.approx(rec["duration_s"], abs=0.01)
@@ -98,8 +78,7 @@ def test_a_call_to_a_client_did_is_recorded_and_served(seeded: System) -> None:
     assert system.request("GET", f"/api/calls/{call['linkedid']}", token=admin)[0] == 200
 
 
-def test_an_unknown_did_is_refused_cleanly_and_logged(seeded: System) -> None:
-    system = seeded
+def test_an_unknown_did_is_refused_cleanly_and_logged(system: System) -> None:
     admin = system.login("admin", ADMIN_PASSWORD)
     before = {c["linkedid"] for c in _calls(system, admin)}
 
@@ -115,14 +94,15 @@ def test_an_unknown_did_is_refused_cleanly_and_logged(seeded: System) -> None:
     assert call["answered_at"] is None  # announced in early media, never answered
     assert call["recordings"] == []
     # No client sees it.
-    demo = system.login("demo", DEMO_PASSWORD)
-    assert system.request("GET", f"/api/calls/{call['linkedid']}", token=demo)[0] == 404
+    for login in ("demo", "greeting"):
+        token = system.login(login, DEMO_PASSWORD)
+        assert system.request("GET", f"/api/calls/{call['linkedid']}", token=token)[0] == 404
     assert "unknown DID +15145550999" in system.serve_log.read_text()
 
 
-def test_wrong_password_is_401(seeded: System) -> None:
-    status, _, body = seeded.request("POST", "/api/login", body={"login": "demo", "password": "wrong"})
+def test_wrong_password_is_401(system: System) -> None:
+    status, _, body = system.request("POST", "/api/login", body={"login": "demo", "password": "wrong"})
     assert status == 401
     assert json.loads(body) == {"error": "invalid login or password"}
-    status, headers, _ = seeded.request("GET", "/api/calls")
+    status, headers, _ = system.request("GET", "/api/calls")
     assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")

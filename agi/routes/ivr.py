@@ -1,0 +1,125 @@
+"""`ivr`: runs a client's menus live from the store, step by step, with the pure engine of ivr/.
+
+The active version of each menu is read for every call, so an applied change reaches the next call.
+Terminal steps set channel variables and return: the static dialplan does the long-running work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ivr import variables as v
+from ivr.engine import Session
+from ivr.loader import parse
+from ivr.model import Menu
+from ivr.prompts import prompt_file
+from ivr.steps import Ask, Digits, Exit, Play, SayDigits, SetLanguage
+from store import Store, ivr_path, menus
+from store.clock import iso
+
+from ..session import AGISession
+from .dtmf import ask
+
+log = logging.getLogger(__name__)
+
+
+class MenuBook:
+    """Active menus, parsed once per stored version."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._parsed: dict[tuple[str, int], Menu] = {}
+
+    async def for_client(self, client_code: str) -> dict[str, Menu]:
+        stored = await self.store.read(menus.active_menus)
+        out: dict[str, Menu] = {}
+        for name, item in stored.items():
+            if item.client_code != client_code:
+                continue
+            key = (name, item.version)
+            if key not in self._parsed:
+                self._parsed[key] = parse(item.body, f"{name} v{item.version}")
+            out[name] = self._parsed[key]
+        return out
+
+
+class IvrRoute:
+    def __init__(self, store: Store, book: MenuBook, prompts_dir: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store = store
+        self.book = book
+        self.prompts_dir = prompts_dir
+        self.clock = clock
+
+    async def __call__(self, session: AGISession) -> None:
+        name = session.args[0] if session.args else ""
+        session.linkedid = await session.get_variable("CHANNEL(linkedid)")
+        client_code = await session.get_variable(v.CLIENT_CODE) or ""
+        language = await session.get_variable("CHANNEL(language)") or "fr"
+        available = await self.book.for_client(client_code)
+        menu = available.get(name)
+        if menu is None:
+            log.warning("ivr: call %s: client %s has no active menu %r", session.call_ref, client_code, name)
+            await self._leave(session, Exit("fallback"), closed=False)
+            return
+        if language not in menu.languages:
+            language = menu.languages[0]
+        ivr = Session(menu, language=language, now=self.clock(), menus=available)
+        recorded: list[ivr_path.IvrStep] = []
+        try:
+            await self._run(session, ivr, client_code, recorded)
+        finally:
+            await self._record(session, ivr, recorded)
+
+    async def _run(self, session: AGISession, ivr: Session, client_code: str,
+                   recorded: list[ivr_path.IvrStep]) -> None:
+        answer: Digits | None = None
+        while True:
+            step = ivr.next(answer)
+            self._stamp(ivr, recorded)
+            answer = None
+            if isinstance(step, Exit):
+                closed = any(e.kind == "time" and e.outcome == "closed" for e in ivr.path)
+                await self._leave(session, step, closed=closed)
+                return
+            files = [prompt_file(p, client_code=client_code, language=ivr.language, prompts_dir=self.prompts_dir)
+                     for p in getattr(step, "prompts", ())]
+            if isinstance(step, Play):
+                for file in files:
+                    await session.stream_file(file)
+            elif isinstance(step, Ask):
+                answer = Digits(await ask(session, files, max_digits=step.max_digits, timeout_s=step.timeout_s,
+                                          terminator=step.terminator))
+            elif isinstance(step, SayDigits):
+                await session.say_digits(step.digits)
+            elif isinstance(step, SetLanguage):
+                await session.set_variable("CHANNEL(language)", step.language)
+
+    def _stamp(self, ivr: Session, recorded: list[ivr_path.IvrStep]) -> None:
+        at = iso(self.clock())
+        for entry in ivr.path[len(recorded):]:
+            recorded.append(ivr_path.IvrStep(at, entry.menu, entry.node, entry.kind, entry.digit, entry.outcome))
+
+    @staticmethod
+    async def _leave(session: AGISession, step: Exit, *, closed: bool) -> None:
+        await session.set_variable(v.IVR_TARGET, step.target)
+        await session.set_variable(v.IVR_CLOSED, "1" if closed else "0")
+        for key, value in step.variables.items():
+            if key not in (v.IVR_ACTION, v.IVR_TARGET):
+                await session.set_variable(key, value)
+        # Last: the dialplan takes IVR_ACTION as the sign that the route finished.
+        await session.set_variable(v.IVR_ACTION, step.action)
+        log.info("ivr: call %s leaves the menus: %s %s", session.call_ref, step.action, step.target)
+
+    async def _record(self, session: AGISession, ivr: Session, recorded: list[ivr_path.IvrStep]) -> None:
+        self._stamp(ivr, recorded)
+        if not recorded or not session.linkedid:
+            return
+        linkedid = session.linkedid
+        try:
+            await asyncio.shield(self.store.write(lambda db: ivr_path.add_steps(db, linkedid, recorded)))
+        except Exception:
+            log.exception("ivr: call %s: the IVR path could not be stored", linkedid)

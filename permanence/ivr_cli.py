@@ -1,0 +1,113 @@
+"""`permanence ivr …`: check, apply, roll back and list IVR menus (validated before anything goes live)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ivr.loader import parse
+from ivr.model import Menu
+from ivr.validate import MenuError, validate
+from recordings.prompts import PromptCatalog
+from store import connect, menus, migrate
+
+from .cliutil import CLIError, add_command, add_group
+from .config import Config
+
+
+def _read(paths: list[str]) -> list[tuple[Path, str]]:
+    out = []
+    for name in paths:
+        path = Path(name)
+        try:
+            out.append((path, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CLIError(f"{path}: cannot read: {exc}") from None
+    return out
+
+
+def check_files(config: Config, paths: list[str]) -> list[tuple[Path, str, Menu]]:
+    """Parse and validate every file; raises CLIError listing every problem of every file."""
+    catalog = PromptCatalog.scan(config.prompts_dir)
+    migrate(config.store.path)
+    db = connect(config.store.path)
+    try:
+        stored = set(menus.active_menus(db))
+    finally:
+        db.close()
+    parsed: list[tuple[Path, str, Menu]] = []
+    problems: list[str] = []
+    for path, text in _read(paths):
+        try:
+            parsed.append((path, text, parse(text, str(path))))
+        except MenuError as exc:
+            problems.append(str(exc))
+    known = stored | {menu.name for _, _, menu in parsed}
+    for _, _, menu in parsed:
+        try:
+            validate(menu, prompt_exists=catalog.for_client(menu.client).exists, known_menus=known)
+        except MenuError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CLIError("menu refused, nothing changed:\n" + "\n".join(problems))
+    return parsed
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    for path, _, menu in check_files(config, args.files):
+        print(f"{path}: menu {menu.name} of client {menu.client} is valid ({len(menu.nodes)} nodes)")
+    return 0
+
+
+def cmd_apply(config: Config, args: argparse.Namespace) -> int:
+    checked = check_files(config, args.files)
+    db = connect(config.store.path)
+    try:
+        with db.atomic():
+            applied = [menus.apply_menu(db, menu.name, menu.client, str(path), text) for path, text, menu in checked]
+    except menus.MenuStoreError as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        db.close()
+    for item in applied:
+        print(f"menu {item.name} v{item.version} active for client {item.client_code} (next call)")
+    return 0
+
+
+def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
+    migrate(config.store.path)
+    db = connect(config.store.path)
+    try:
+        item = menus.rollback_menu(db, args.menu)
+    except menus.MenuStoreError as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        db.close()
+    print(f"menu {item.name} back to v{item.version} (next call)")
+    return 0
+
+
+def cmd_versions(config: Config, args: argparse.Namespace) -> int:
+    migrate(config.store.path)
+    db = connect(config.store.path)
+    try:
+        versions = menus.menu_versions(db, args.menu)
+    finally:
+        db.close()
+    if not versions:
+        raise CLIError(f"no menu {args.menu}")
+    for version, created, active in versions:
+        print(f"v{version}\t{created}\t{'active' if active else ''}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = add_group(sub, "ivr", "IVR menus: check, apply, roll back")
+    p = add_command(group, "check", cmd_check, "validate menu files (YAML); nothing changes")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = add_command(group, "apply", cmd_apply, "validate, store as new versions and activate (all or nothing)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p = add_command(group, "rollback", cmd_rollback, "activate the version before the active one")
+    p.add_argument("menu")
+    p = add_command(group, "versions", cmd_versions, "list a menu's versions")
+    p.add_argument("menu")
