@@ -3,11 +3,20 @@
 The machine is noisy, so each figure comes with a baseline measured in the same run, rounds of both
 interleaved; the ratio figure/baseline is the number to watch, not the absolute rates.
 
-First entry, `fastagi-dnis`: FastAGI `dnis` sessions per second. The servers run in child processes
-(`bench.server`) so the load generator (`bench.agi_client`, which plays Asterisk) never shares an
-event loop or a GIL with the server it measures.
+- `fastagi-dnis`: FastAGI `dnis` sessions per second and their p99, the caller path included (every
+  call carries a caller id; one in five is a caller's first call).
+- `fastagi-ivr`: calls per second and p99 per call, a call being a `dnis` session then an `ivr` session
+  through a 3-step menu to a queue, as the dialplan makes them. Target: figure ≥ 0.9 × baseline.
+- fault tolerance: `fastagi-ivr` on the figure again while one faulty peer holds a connection (half a
+  header then silence, or nothing at all); target: the others' p99 < 1.5 × without.
+
+The servers run in child processes (`bench.server`) so the load generator (`bench.agi_client`, which
+plays Asterisk and checks every session against `bench.scenario`) never shares an event loop or a GIL
+with the server it measures. The figure is the real FastAGIServer wired by permanence.serve over a
+real SQLite store (`bench.figure`); the baseline does the same AGI exchanges with nothing else
+(`bench.baseline`). `python -m bench.profile` shows where the figure's time goes.
 """
 
-from .runner import BenchConfig, Result, run
+from .runner import BenchConfig, Report, Result, run
 
-__all__ = ["BenchConfig", "Result", "run"]
+__all__ = ["BenchConfig", "Report", "Result", "run"]

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--json]`: exits 1 if any session failed."""
+"""`python -m bench [--quick] [--json]`: prints figure, baseline and ratio; exits 1 if any session failed."""
 
 from __future__ import annotations
 

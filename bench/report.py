@@ -1,31 +1,70 @@
-"""The results as a table for people, or as JSON for machines."""
+"""The results as tables for people, or as JSON for machines."""
 
 from __future__ import annotations
 
 import json
+import math
 
-from .runner import SIDES, Report
+from . import scenario as sc
+from .agi_client import FAULTS
+from .runner import FAULT_TARGET, SIDES, TARGET_RATIO, Report
 
-COLUMNS = ("benchmark", "concurrency", "figure (sessions/s)", "baseline (sessions/s)",
-           "ratio (figure/baseline)")
+UNITS = {"fastagi-dnis": "sessions", "fastagi-ivr": "calls"}
 
 
-def table(report: Report) -> str:
-    rows = [COLUMNS] + [
-        (r.benchmark, str(r.concurrency), f"{r.best('figure'):.0f}", f"{r.best('baseline'):.0f}",
-         f"{r.ratio:.2f}")
-        for r in report.results
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+def _num(value: float, digits: int = 0) -> str:
+    return "-" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _grid(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                         for i, (cell, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
-    sessions = ", ".join(f"{r.sessions} at c={r.concurrency}" for r in report.results)
-    lines.append(f"best of {report.config.rounds} interleaved rounds per side; "
-                 f"sessions per round: {sessions}")
+    return lines
+
+
+def table(report: Report) -> str:
+    rows = [("benchmark", "c", "figure /s", "baseline /s", "ratio", "target", "met",
+             "figure p99 ms", "baseline p99 ms", "p99 ratio", "p99 target")]
+    for r in report.results:
+        rows.append((f"{r.benchmark} ({UNITS[r.benchmark]}/s)", str(r.concurrency),
+                     _num(r.best("figure")), _num(r.best("baseline")), _num(r.ratio, 2),
+                     f">= {TARGET_RATIO:.2f}", "yes" if r.met else "NO",
+                     _num(r.p99("figure"), 1), _num(r.p99("baseline"), 1), _num(r.p99_ratio, 2),
+                     f"<= {1 / TARGET_RATIO:.2f}"))
+    lines = _grid(rows)
+    if report.faults:
+        lines.append("")
+        rows = [("fastagi-ivr, one faulty peer connected", "c", "p99 without ms", "p99 with ms", "ratio", "target",
+                 "met", "calls/s with", "faulty connections")]
+        for f in report.faults:
+            rows.append((f"{f.fault}: {FAULTS[f.fault]}", str(f.concurrency), _num(f.p99("without"), 1),
+                         _num(f.p99("with"), 1), _num(f.ratio, 2), f"< {FAULT_TARGET:.2f}",
+                         "yes" if f.met else "NO", _num(max(f.rates, default=math.nan)), str(f.connections)))
+        lines += _grid(rows)
+    c = report.config
+    lines.append("")
+    lines.append(f"best of {c.rounds} interleaved round(s) per side (highest rate, lowest p99; figure/baseline "
+                 f"measured in the same run); warm-up {c.warmup} calls per side and benchmark")
+    for name, kind in (("fastagi-dnis", "dnis"), ("fastagi-ivr", "ivr")):
+        per = ", ".join(f"{n} at c={k}" for k, n in getattr(c, kind).items())
+        lines.append(f"{name}: calls per round {per}")
+    if c.faults:
+        lines.append("faulty-peer runs: figure only, as many calls as its fastagi-ivr run of the same round and "
+                     "concurrency, which is the 'without'")
+    lines.append("fastagi-ivr: a call = the dnis session then the ivr session (3-step menu to a queue); "
+                 "p99 per call, both sessions")
+    mix = "; ".join(f"{side} {m['new']} new, {m['known']} known" for side, m in report.callers.items())
+    lines.append(f"callers (1 call in {sc.NEW_EVERY} a first call): {mix}")
+    lines.append(f"run took {report.elapsed:.1f} s")
     lines.append("failures: none" if report.ok else f"FAILURES ({len(report.problems)}):")
     lines += [f"  {problem}" for problem in report.problems]
     return "\n".join(lines)
+
+
+def _round(value: float, digits: int) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
 
 
 def as_json(report: Report) -> str:
@@ -33,15 +72,39 @@ def as_json(report: Report) -> str:
         "ok": report.ok,
         "rounds": report.config.rounds,
         "warmup": report.config.warmup,
+        "target_ratio": TARGET_RATIO,
+        "fault_target": FAULT_TARGET,
         "results": [{
             "benchmark": r.benchmark,
+            "unit": UNITS[r.benchmark],
             "concurrency": r.concurrency,
-            "sessions_per_round": r.sessions,
-            "figure": round(r.best("figure"), 1),
-            "baseline": round(r.best("baseline"), 1),
-            "ratio": round(r.ratio, 4),
-            "rounds": {side: [round(rate, 1) for rate in r.rates[side]] for side in SIDES},
+            "calls_per_round": r.calls,
+            "figure": _round(r.best("figure"), 1),
+            "baseline": _round(r.best("baseline"), 1),
+            "ratio": _round(r.ratio, 4),
+            "target_met": r.met,
+            "figure_p99_ms": _round(r.p99("figure"), 3),
+            "baseline_p99_ms": _round(r.p99("baseline"), 3),
+            "p99_ratio": _round(r.p99_ratio, 4),
+            "rounds": {side: {"rates": [round(v, 1) for v in r.rates[side]],
+                              "p99_ms": [_round(v, 3) for v in r.p99s[side]]} for side in SIDES},
             "failures": {side: dict(r.failures[side]) for side in SIDES},
         } for r in report.results],
+        "faults": [{
+            "fault": f.fault,
+            "concurrency": f.concurrency,
+            "calls_per_round": f.calls,
+            "p99_without_ms": _round(f.p99("without"), 3),
+            "p99_with_ms": _round(f.p99("with"), 3),
+            "ratio": _round(f.ratio, 4),
+            "target_met": f.met,
+            "rounds": {"p99_without_ms": [_round(v, 3) for v in f.without],
+                       "p99_with_ms": [_round(v, 3) for v in f.with_fault],
+                       "rates_with": [round(v, 1) for v in f.rates]},
+            "faulty_connections": f.connections,
+            "failures": dict(f.failures),
+        } for f in report.faults],
+        "callers": report.callers,
+        "elapsed_s": round(report.elapsed, 2),
         "problems": report.problems,
     }, indent=2)
