@@ -37,12 +37,14 @@ class CallState:
             return "unknown_did"
         if self.ivr_action == "fallback" or self.answered_at is None:
             return "failed"
-        if self.ivr_action == "voicemail" or (self.ivr_action == "oncall" and self.agent_answered_at is None):
+        if self.agent_answered_at is not None:
+            return "answered"  # a person took the call, whatever the hour
+        if self.ivr_action in ("voicemail", "oncall"):
             return "voicemail"
         if self.closed:
             return "closed_hours"
         if self.ivr_action == "queue":
-            return "answered" if self.agent_answered_at else "abandoned_queue"
+            return "abandoned_queue"
         if self.menu and self.ivr_action is None:
             return "abandoned_ivr"
         return "answered"

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from store import NumberError, to_e164
 
 WITHHELD = frozenset({"", "unknown", "anonymous", "restricted", "private", "withheld", "unavailable"})
-# agi_callingpres: Asterisk's presentation; 0x20 set = presentation restricted (ast_callerid.h).
-RESTRICTED = 0x20
+# agi_callingpres: Asterisk's presentation (callerid.h). Its restriction bits (mask 0x60) are 0x00 allowed,
+# 0x20 restricted, 0x40 unavailable (e.g. 67 = 0x43, "number not available"), 0x60 reserved: all but
+# allowed mean there is no number to show.
+RESTRICTION = 0x60
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ def caller_id(headers: Mapping[str, str], default_region: str) -> CallerId:
         presentation = int(headers.get("agi_callingpres", "0"))
     except ValueError:
         presentation = 0
-    if raw.lower() in WITHHELD or presentation & RESTRICTED:
+    if raw.lower() in WITHHELD or presentation & RESTRICTION:
         return CallerId(None, None, True)
     try:
         number = to_e164(raw, default_region)
