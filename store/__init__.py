@@ -8,6 +8,7 @@ calls, users) take a sqlite_utils.Database and are used the same way by the CLI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +22,13 @@ from .calls import CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
 from .numbers import NumberError, to_e164
+from .routing import RoutingData
 from .scope import Scope
 from .users import User, UserError
 from .writer import Writer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
@@ -42,15 +45,47 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite_utils.Database] = []
         self._lock = threading.Lock()
+        self._loop_db: sqlite_utils.Database | None = None
+        self._routing: RoutingData | None = None
 
     def open(self) -> None:
         """Create or migrate the schema and start the writer (blocking: call before serving)."""
         migrate(self.path)
         self._writer.start()
+        self._loop_db = connect(self.path)
+        self._routing = RoutingData(self._loop_db)
+
+    @property
+    def routing(self) -> RoutingData:
+        """DIDs, clients and active menus in memory (store.routing)."""
+        if self._routing is None:
+            raise RuntimeError("store is not open")
+        return self._routing
+
+    def read_now(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """A point read by key, on the caller's thread (the event loop): microseconds, and in WAL mode
+        it never waits for the writer. Anything that scans goes through read() instead."""
+        if self._loop_db is None:
+            raise RuntimeError("store is not open")
+        return fn(self._loop_db)
+
+    def write_later(self, fn: Callable[[sqlite_utils.Database], object], what: str) -> None:
+        """Queue a write nobody waits for (it still commits in the writer's next batch); a failure is
+        logged with `what`."""
+        future = self._writer.submit(fn)
+
+        def report(done: asyncio.Future[object]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.error("store: %s failed: %s", what, done.exception())
+
+        future.add_done_callback(report)
 
     def close(self) -> None:
         self._writer.stop()
         self._readers.shutdown(wait=True)
+        if self._loop_db is not None:
+            self._loop_db.close()
+            self._loop_db = None
         with self._lock:
             for db in self._connections:
                 db.close()

@@ -120,4 +120,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (linkedid, seq)
     );
     """,
+    # 3: a generation counter that moves whenever the data calls are routed by changes (clients,
+    # DIDs, menus), so the call path can keep that data in memory and re-read it only then.
+    """
+    CREATE TABLE generation (n INTEGER NOT NULL);
+    INSERT INTO generation (n) VALUES (0);
+    CREATE TRIGGER clients_gen_i AFTER INSERT ON clients BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER clients_gen_u AFTER UPDATE OF name, language, timezone, entry_menu ON clients
+        BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER clients_gen_d AFTER DELETE ON clients BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER dids_gen_i AFTER INSERT ON dids BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER dids_gen_u AFTER UPDATE ON dids BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER dids_gen_d AFTER DELETE ON dids BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER active_menus_gen_i AFTER INSERT ON active_menus BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER active_menus_gen_u AFTER UPDATE ON active_menus BEGIN UPDATE generation SET n = n + 1; END;
+    CREATE TRIGGER active_menus_gen_d AFTER DELETE ON active_menus BEGIN UPDATE generation SET n = n + 1; END;
+    """,
 ]

@@ -75,3 +75,34 @@ def test_ivr_path_is_appended_in_order_and_served_with_the_call(db):
     calls.save_call(db, CallRecord(linkedid="9.1", client_code="1000", started_at="t0", disposition="answered"))
     call = calls.get_call(db, Scope.client("1000"), "9.1")
     assert [(s["seq"], s["node"], s["digit"]) for s in call["ivr_path"]] == [(1, "language", "1"), (2, "main", "1")]
+
+
+def test_routing_data_follows_changes_made_by_other_connections(tmp_path):
+    from store.routing import RoutingData
+
+    path = tmp_path / "r.sqlite3"
+    migrate(path)
+    own = connect(path)
+    routing = RoutingData(own)
+    try:
+        assert routing.client_for_did("+15145550100") is None
+        cli = connect(path)  # another connection, as the CLI would be
+        clients.add_client(cli, "1000", "A")
+        clients.add_did(cli, "5145550100", "1000")
+        assert routing.client_for_did("+15145550100").code == "1000"
+        reloads = routing.reloads
+        for _ in range(50):
+            routing.client_for_did("+15145550100")
+        assert routing.reloads == reloads  # nothing changed: no re-read
+        menus.apply_menu(cli, "demo", "1000", "d.yaml", "menu: demo # v1\n")
+        assert routing.menus_of("1000")["demo"].version == 1
+        menus.apply_menu(cli, "demo", "1000", "d.yaml", "menu: demo # v2\n")
+        assert routing.menus_of("1000")["demo"].version == 2
+        assert routing.client("1000").entry_menu == "demo"
+        callers.touch_caller(cli, "1000", "+15145551234", None, "1.1", "t")  # not routing data
+        reloads = routing.reloads
+        routing.client_for_did("+15145550100")
+        assert routing.reloads == reloads
+        cli.close()
+    finally:
+        own.close()
