@@ -51,6 +51,9 @@ class Reply:
 
 
 _RESULT = re.compile(r"^result=(-?\d+)(?:\s+\((.*)\))?(?:\s+endpos=(\d+))?\s*$")
+_REPLY = re.compile(r"^(\d{3})(?:[ -](.*))?$")
+# The replies most commands get (SET VARIABLE, a timed-out WAIT FOR DIGIT): parsed once.
+_COMMON = {line: Reply(200, int(line[-1]), None, None, line[4:]) for line in ("200 result=0", "200 result=1")}
 
 
 def decode_line(raw: bytes) -> str:
@@ -68,7 +71,10 @@ def parse_header_line(line: str) -> tuple[str, str]:
 
 def parse_reply(line: str) -> Reply:
     """Parse a single-line reply (the 520 block is gathered by the session first)."""
-    match = re.match(r"^(\d{3})(?:[ -](.*))?$", line)
+    common = _COMMON.get(line)
+    if common is not None:
+        return common
+    match = _REPLY.match(line)
     if not match:
         raise ProtocolError(f"not an AGI reply: {line[:80]!r}")
     code = int(match.group(1))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ivr.variables import ROUTE_STATUS
 
 from .protocol import AGIError, ChannelHungUp, HeaderError
-from .router import Router
+from .router import Handler, Router
 from .session import AGISession, read_header
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,12 @@ class FastAGIServer:
             return
         session = AGISession(reader, writer, headers, self.command_timeout)
         handler = self.router.resolve(session.script)
+        try:
+            await self._dispatch(session, handler)
+        finally:
+            session.close()
+
+    async def _dispatch(self, session: AGISession, handler: Handler | None) -> None:
         try:
             if handler is None:
                 log.warning("FastAGI: call %s asked for unknown route %r", session.call_ref, session.script)

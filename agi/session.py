@@ -60,6 +60,37 @@ class AGISession:
         # with a command, so nothing more is sent on this connection.
         self.desynchronised = False
         self.linkedid: str | None = None
+        # One watchdog per session rather than a timer per command (a Timeout object and a timer
+        # handle for each of a call's dozens of commands showed in profiles): it sleeps until the
+        # earliest deadline it knows, moves itself on if the command in flight has a later one, and
+        # aborts the connection if that command is overdue.
+        self._deadline: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._overdue = False
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _arm(self, deadline: float) -> None:
+        self._deadline = deadline
+        if self._watchdog is not None and self._watchdog.when() <= deadline:
+            return
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watchdog = asyncio.get_running_loop().call_at(deadline, self._check)
+
+    def _check(self) -> None:
+        self._watchdog = None
+        if self._deadline is None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:
+            self._watchdog = loop.call_at(self._deadline, self._check)
+            return
+        self._overdue = True
+        self._writer.transport.abort()  # wakes the pending read or drain
 
     @property
     def script(self) -> str:
@@ -86,21 +117,23 @@ class AGISession:
             raise ProtocolError(f"call {self.call_ref}: connection out of step, {parts[0]} not sent")
         data = format_command(*parts)
         name = str(parts[0])
-        deadline = self.command_timeout if timeout is None else timeout
+        limit = self.command_timeout if timeout is None else timeout
+        self._arm(asyncio.get_running_loop().time() + limit)
         try:
-            async with asyncio.timeout(deadline):
-                self._writer.write(data)
-                await self._writer.drain()
-                reply = await self._read_reply(name)
-        except TimeoutError:
-            self.desynchronised = True
-            raise ProtocolError(f"call {self.call_ref}: no reply to {name} within {deadline:g} s") from None
+            self._writer.write(data)
+            await self._writer.drain()
+            reply = await self._read_reply(name)
         except ProtocolError:
             self.desynchronised = True
             raise
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            if self._overdue:
+                self.desynchronised = True
+                raise ProtocolError(f"call {self.call_ref}: no reply to {name} within {limit:g} s") from None
             self.hung_up = True
             raise ChannelHungUp(f"call {self.call_ref}: connection closed ({exc})") from None
+        finally:
+            self._deadline = None
         if reply.code == 511:
             self.hung_up = True
             raise ChannelHungUp(f"call {self.call_ref}: channel is dead ({name})")

@@ -60,4 +60,5 @@ async def running(host: str = "127.0.0.1") -> AsyncIterator[tuple[FastAGIServer,
 
 
 async def stats(server: FastAGIServer, store: Store) -> dict[str, int]:
+    await store.flush()  # the IVR path is written behind the calls
     return {**asdict(server.stats), **await store.read(_counts)}

@@ -107,6 +107,10 @@ class Store:
                 self._connections.append(db)
         return fn(db)
 
+    async def flush(self) -> None:
+        """Wait until every write queued so far (write_later included) is committed."""
+        await self.write(lambda db: None)
+
     async def writable(self) -> bool:
         """Health: can the writer commit now?"""
         try:

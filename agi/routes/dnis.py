@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from ivr import variables as v
 from recordings import recording_name
-from store import NumberError, Store, callers, clients, to_e164
+from store import NumberError, Store, callers, to_e164
 from store.clock import iso
 
 from ..session import AGISession
@@ -36,7 +36,7 @@ class DnisRoute:
             await session.set_variable(v.DNIS_STATUS, v.DNIS_INVALID)
             return
         await session.set_variable(v.DID, did)
-        client = await self.store.read(lambda db: clients.client_for_did(db, did))
+        client = self.store.routing.client_for_did(did)
         if client is None:
             log.info("dnis: call %s: unknown DID %s (dialled %r)", session.call_ref, did, dialled)
             await session.set_variable(v.DNIS_STATUS, v.DNIS_UNKNOWN)
@@ -59,6 +59,7 @@ class DnisRoute:
             await session.set_variable(v.CALLER_KNOWN, "0")
             return
         number, linkedid = who.number, session.linkedid
+        # Read and update in one write job: two calls from one number see their own counts.
         before, after = await self.store.write(
             lambda db: callers.touch_caller(db, client_code, number, who.name, linkedid, iso(now)))
         await session.set_variable(v.CALLER_KNOWN, "1" if before is not None else "0")

@@ -6,7 +6,6 @@ Terminal steps set channel variables and return: the static dialplan does the lo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from ivr.loader import parse
 from ivr.model import Menu
 from ivr.prompts import prompt_file
 from ivr.steps import Ask, Digits, Exit, Play, SayDigits, SetLanguage
-from store import Store, ivr_path, menus
+from store import Store, ivr_path
 from store.clock import iso
 
 from ..session import AGISession
@@ -33,12 +32,9 @@ class MenuBook:
         self.store = store
         self._parsed: dict[tuple[str, int], Menu] = {}
 
-    async def for_client(self, client_code: str) -> dict[str, Menu]:
-        stored = await self.store.read(menus.active_menus)
+    def for_client(self, client_code: str) -> dict[str, Menu]:
         out: dict[str, Menu] = {}
-        for name, item in stored.items():
-            if item.client_code != client_code:
-                continue
+        for name, item in self.store.routing.menus_of(client_code).items():
             key = (name, item.version)
             if key not in self._parsed:
                 self._parsed[key] = parse(item.body, f"{name} v{item.version}")
@@ -59,7 +55,7 @@ class IvrRoute:
         session.linkedid = await session.get_variable("CHANNEL(linkedid)")
         client_code = await session.get_variable(v.CLIENT_CODE) or ""
         language = await session.get_variable("CHANNEL(language)") or "fr"
-        available = await self.book.for_client(client_code)
+        available = self.book.for_client(client_code)
         menu = available.get(name)
         if menu is None:
             log.warning("ivr: call %s: client %s has no active menu %r", session.call_ref, client_code, name)
@@ -119,7 +115,4 @@ class IvrRoute:
         if not recorded or not session.linkedid:
             return
         linkedid = session.linkedid
-        try:
-            await asyncio.shield(self.store.write(lambda db: ivr_path.add_steps(db, linkedid, recorded)))
-        except Exception:
-            log.exception("ivr: call %s: the IVR path could not be stored", linkedid)
+        self.store.write_later(lambda db: ivr_path.add_steps(db, linkedid, recorded), f"call {linkedid}: IVR path")

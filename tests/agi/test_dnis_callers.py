@@ -45,6 +45,7 @@ async def dial(server, linkedid: str, **headers: str) -> Channel:
 
 
 async def caller_rows(store) -> list[dict]:
+    await store.flush()  # the route does not wait for these writes
     return list(await store.read(lambda db: list(db.query("SELECT * FROM callers ORDER BY number"))))
 
 

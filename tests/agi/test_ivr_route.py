@@ -42,6 +42,7 @@ async def ivr_server(serve, store, clock=OPEN, text: str | None = None):
 
 
 async def path(store, linkedid: str = LINKEDID) -> list[tuple[str, str, str | None, str]]:
+    await store.flush()  # the route does not wait for these writes
     rows = await store.read(lambda db: ivr_path.ivr_path(db, linkedid))
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
     return [(r["menu"], r["node"], r["digit"], r["outcome"]) for r in rows]
@@ -73,6 +74,7 @@ async def test_french_then_reception_queue(serve, store, caplog):
         ("demo", "main", "1", "choice 1 -> reception"),
         ("demo", "reception", None, "exit queue 1000-accueil"),
     ]
+    await store.flush()  # the route does not wait for these writes
     rows = await store.read(lambda db: ivr_path.ivr_path(db, LINKEDID))
     assert {r["at"] for r in rows} == {iso(OPEN)}
     assert {r["kind"] for r in rows} == {"language", "time", "menu", "queue"}
