@@ -136,4 +136,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER active_menus_gen_u AFTER UPDATE ON active_menus BEGIN UPDATE generation SET n = n + 1; END;
     CREATE TRIGGER active_menus_gen_d AFTER DELETE ON active_menus BEGIN UPDATE generation SET n = n + 1; END;
     """,
+    # 4: the listener's bookmark in Asterisk's own durable record (CEL), per source; recordings
+    # retention per client (days; NULL = keep).
+    """
+    CREATE TABLE listener_state (
+        source TEXT PRIMARY KEY,
+        position TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    ALTER TABLE clients ADD COLUMN recordings_retention_days INTEGER
+        CHECK (recordings_retention_days IS NULL OR recordings_retention_days >= 1);
+    """,
 ]
