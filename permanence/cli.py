@@ -15,7 +15,7 @@ from dialplan.render import RenderError
 from store import ClientError, UserError, checkin, clients, connect, menus, migrate, users
 from web import hash_password
 
-from . import __version__, demo, ivr_cli, prompts_cli
+from . import __version__, demo, ivr_cli, prompts_cli, recordings_cli
 from .cliutil import CLIError, add_group
 from .config import Config, ConfigError, load
 from .serve import asterisk_settings, data_queues, serve
@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secrets-file", default="var/demo-secrets", help="where the demo password and PIN are kept")
     ivr_cli.register(sub)
     prompts_cli.register(sub)
+    recordings_cli.register(sub)
     return parser
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from typing import TextIO
 
 Command = Callable[..., int]
 
@@ -21,3 +23,39 @@ def add_command(parent: argparse._SubParsersAction, name: str, fn: Command, help
 def add_group(parent: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
     p = parent.add_parser(name, help=help_text, description=help_text)
     return p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+class Progress:
+    """A progress bar on one terminal line (one line per step when the stream is not a terminal)."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        self.total, self.width, self.done = total, width, 0
+        self.stream = sys.stderr if stream is None else stream
+        self.tty = self.stream.isatty()
+        self._last = 0
+
+    def _render(self, label: str) -> None:
+        if not self.total:
+            return  # nothing to do: no bar
+        filled = self.width * self.done // self.total
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {label}"
+        if self.tty:
+            line = line.ljust(self._last)  # blank what is left of a longer line
+            self.stream.write("\r" + line)
+            self._last = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def start(self, label: str) -> None:
+        """Show the step under way."""
+        self._render(label)
+
+    def advance(self) -> None:
+        self.done += 1
+
+    def finish(self, label: str = "done") -> None:
+        self._render(label)
+        if self.tty and self.total:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -12,7 +12,6 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 from ivr.prompts import PromptError
 from recordings.audio import DEFAULT_SPEED, AudioError, convert_to_prompt, synthesize, validate_upload
@@ -27,7 +26,7 @@ from recordings.prompts import (
     sources,
 )
 
-from .cliutil import CLIError, add_command, add_group
+from .cliutil import CLIError, Progress, add_command, add_group
 from .config import Config, ConfigError, load
 
 COMMON = "common"  # in place of a client code: the project's own prompts
@@ -47,42 +46,6 @@ def _errors(fn: Callable[[Config, argparse.Namespace], int]) -> Callable[[Config
         except OSError as exc:
             raise PromptToolError(f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")) from None
     return wrapper
-
-
-class Progress:
-    """A progress bar on one terminal line (one line per step when the stream is not a terminal)."""
-
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
-        self.total, self.width, self.done = total, width, 0
-        self.stream = sys.stderr if stream is None else stream
-        self.tty = self.stream.isatty()
-        self._last = 0
-
-    def _render(self, label: str) -> None:
-        if not self.total:
-            return  # nothing to do: no bar
-        filled = self.width * self.done // self.total
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {label}"
-        if self.tty:
-            line = line.ljust(self._last)  # blank what is left of a longer line
-            self.stream.write("\r" + line)
-            self._last = len(line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def start(self, label: str) -> None:
-        """Show the step under way."""
-        self._render(label)
-
-    def advance(self) -> None:
-        self.done += 1
-
-    def finish(self, label: str = "done") -> None:
-        self._render(label)
-        if self.tty and self.total:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _display(path: Path, root: Path) -> str:

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from . import callers, calls, checkin, clients, ivr_path, menus, users
+from . import callers, calls, checkin, clients, ivr_path, menus, retention, users
 from .calls import CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
     "StoreError", "User", "UserError", "callers", "calls", "checkin", "clients", "connect", "ivr_path", "menus",
-    "migrate", "to_e164", "users",
+    "migrate", "retention", "to_e164", "users",
 ]
 
 

@@ -105,7 +105,7 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str) -> dict | N
 def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int) -> dict | None:
     where, params = scope.where()
     rows = list(db.query(
-        f"SELECT id, linkedid, client_code, path, size_bytes, duration_s, format, created_at "  # noqa: S608
+        f"SELECT id, linkedid, client_code, path, size_bytes, duration_s, format, created_at, purged_at "  # noqa: S608
         f"FROM recordings WHERE id = ? AND {where}",
         [recording_id, *params]))
     return rows[0] if rows else None
@@ -124,7 +124,7 @@ def _attach_recordings(db: sqlite_utils.Database, calls: list[dict]) -> None:
     by_call: dict[str, list[dict]] = {i: [] for i in ids}
     marks = ", ".join("?" for _ in ids)
     for rec in db.query(
-        f"SELECT id, linkedid, size_bytes, duration_s, format FROM recordings "  # noqa: S608
+        f"SELECT id, linkedid, size_bytes, duration_s, format, purged_at FROM recordings "  # noqa: S608
         f"WHERE linkedid IN ({marks}) ORDER BY id", ids):
         by_call[rec.pop("linkedid")].append(rec)
     for call in calls:

@@ -147,4 +147,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE clients ADD COLUMN recordings_retention_days INTEGER
         CHECK (recordings_retention_days IS NULL OR recordings_retention_days >= 1);
     """,
+    # 5: purged recordings keep their row (the history says a recording existed), without the file.
+    """
+    ALTER TABLE recordings ADD COLUMN purged_at TEXT;
+    """,
 ]

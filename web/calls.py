@@ -79,7 +79,7 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
         path = resolve(request.app[RECORDINGS_DIR], rec["path"])
     except RecordingError:
         raise _not_found("recording") from None
-    if not path.is_file():
+    if rec["purged_at"] is not None or not path.is_file():
         raise web.HTTPGone(text=json.dumps({"error": "recording file is no longer available"}),
                            content_type="application/json")
     # FileResponse answers Range, If-Range, If-None-Match and If-Modified-Since itself.

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from permanence import prompts_cli
-from permanence.cliutil import CLIError
+from permanence.cliutil import CLIError, Progress
 from permanence.config import load
-from permanence.prompts_cli import Progress, PromptToolError, register, run
+from permanence.prompts_cli import PromptToolError, register, run
 
 
 @pytest.fixture

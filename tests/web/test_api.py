@@ -106,3 +106,12 @@ async def test_healthz_reports_each_check(api: Api):
     api.health["ami"] = False
     resp = await api.client.get("/healthz")
     assert resp.status == 503 and (await resp.json())["checks"]["ami"] is False
+
+
+async def test_a_purged_recording_is_410(api: Api):
+    call = (await (await api.get("/api/calls", "alice")).json())["calls"][0]
+    rec_id = call["recordings"][0]["id"]
+    await api.store.write(lambda db: db.execute("UPDATE recordings SET purged_at = '2026-01-01T00:00:00.000Z' "
+                                                "WHERE id = ?", [rec_id]))
+    resp = await api.get(f"/api/recordings/{rec_id}", "alice")
+    assert resp.status == 410  # the file is still on disk: the row says it was purged
