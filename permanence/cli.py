@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ami.capture import capture
 from dialplan import write_config
 from dialplan.render import RenderError
 from store import ClientError, UserError, checkin, clients, connect, menus, migrate, users
@@ -106,6 +107,15 @@ def cmd_clients_set_pin(config: Config, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     print(f"check-in PIN of client {args.code} set; its lock-out is cleared")
+    return 0
+
+
+def cmd_ami_capture(config: Config, args: argparse.Namespace) -> int:
+    if not config.ami.secret:
+        raise CLIError("[ami] secret is empty")
+    count = asyncio.run(capture(config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
+                                Path(args.out), args.seconds))
+    print(f"{count} events written to {args.out}")
     return 0
 
 
@@ -219,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("seed", cmd_demo_seed, "seed a demo client (DID, menu, PIN) and login if the store is empty; print them",
             group)
     p.add_argument("--secrets-file", default="var/demo-secrets", help="where the demo password and PIN are kept")
+    group = add_group(sub, "ami", "the AMI stream")
+    p = add("capture", cmd_ami_capture, "record the AMI events to a JSON Lines file (replay fixtures)", group)
+    p.add_argument("out")
+    p.add_argument("--seconds", type=float, default=30.0, help="how long to record (default 30)")
     ivr_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
