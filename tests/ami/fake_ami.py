@@ -16,6 +16,7 @@ class FakeAMI:
     def __init__(self, *, accept_login: bool = True, answer_pings: bool = True) -> None:
         self.accept_login = accept_login
         self.answer_pings = answer_pings
+        self.list_answer = True  # answer CoreShowChannels itself (tests may answer it instead)
         self.logins = 0
         self.actions: list[dict[str, str]] = []
         self.writers: list[asyncio.StreamWriter] = []
@@ -67,7 +68,7 @@ class FakeAMI:
                         writer.write(block(Response="Error", ActionID=action_id, Message="Authentication failed"))
                 elif action == "Ping" and self.answer_pings:
                     writer.write(block(Response="Success", ActionID=action_id, Ping="Pong"))
-                elif action == "CoreShowChannels":
+                elif action == "CoreShowChannels" and self.list_answer:
                     writer.write(block(Response="Success", ActionID=action_id, EventList="start"))
                     writer.write(block(Event="CoreShowChannel", ActionID=action_id, Channel="PJSIP/a-1"))
                     writer.write(block(Event="CoreShowChannelsComplete", ActionID=action_id, EventList="Complete"))
