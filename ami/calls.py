@@ -10,6 +10,9 @@ from ivr import variables as v
 from store.clock import iso
 
 UP = "6"  # ChannelState of an answered channel
+# Not an AMI event: ami/cel.py's name for CEL's LINKEDID_END, the end of the whole conversation, which
+# closes the call even when a channel's hang-up is missing.
+LINKEDID_END = "LinkedidEnd"
 
 
 @dataclass
@@ -29,6 +32,7 @@ class CallState:
     closed: bool = False  # a time condition found the client closed
     agent_answered_at: str | None = None
     hangup_cause: int | None = None
+    recovered: bool = False  # (partly) rebuilt from CEL rather than followed on AMI (ami/reconcile.py)
     channels: set[str] = field(default_factory=set)
 
     @property
@@ -100,6 +104,9 @@ class CallTracker:
         call = self.calls.get(linkedid)
         if call is None:
             return []  # a call that started before we listened: reconciled from CEL (AMI issue)
+        if name == LINKEDID_END:
+            del self.calls[linkedid]
+            return [FinishedCall(call, when)]
         if name == "Newstate" and event.get("ChannelState") == UP and call.answered_at is None:
             call.answered_at = when
         elif name == "UserEvent" and event.get("UserEvent") == v.CALL_EVENT:

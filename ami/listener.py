@@ -1,9 +1,13 @@
-"""The AMI listener: follows calls and writes each finished one, with its recording, to the store."""
+"""The AMI listener: follows calls and writes each finished one, with its recording, to the store.
+
+Calls rebuilt from CEL (ami/reconcile.py) reach the store the same way: `record_call`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +19,82 @@ from store import CallRecord, RecordingRecord, Store, calls
 from store.clock import parse_iso
 
 from .calls import CallTracker, FinishedCall
-from .client import AMIClient
+from .client import AMIClient, ConnectHandler
 
 log = logging.getLogger(__name__)
 
 RECORDING_EXTENSION = ".wav"  # the format MixMonitor writes in extensions.conf
+
+
+async def record_call(store: Store, recordings_dir: Path, finished: FinishedCall, *,
+                      settle_timeout: float) -> CallRecord | None:
+    """Measure a finished call's recording and write the call (recovered or not); None if the write failed."""
+    state = finished.state
+    recs: tuple[RecordingRecord, ...] = ()
+    if state.recording_file and state.client_code:
+        # A call that ended longer ago than the settle time has a closed recording: measure it once.
+        age = (datetime.now(UTC) - parse_iso(finished.ended_at)).total_seconds()
+        info = await settled_recording(recordings_dir, state.linkedid, state.recording_file,
+                                       settle_timeout if age < settle_timeout else 0.0)
+        if info is not None:
+            recs = (RecordingRecord(state.recording_file + RECORDING_EXTENSION,
+                                    info.size_bytes, info.duration_s, info.format),)
+    started, ended = parse_iso(state.started_at), parse_iso(finished.ended_at)
+    record = CallRecord(
+        linkedid=state.linkedid,
+        client_code=state.client_code,
+        did=state.did,
+        dialled=state.dialled,
+        caller_number=state.caller_number,
+        caller_name=state.caller_name,
+        started_at=state.started_at,
+        answered_at=state.answered_at,
+        ended_at=finished.ended_at,
+        duration_s=round((ended - started).total_seconds(), 3),
+        disposition=state.disposition,
+        hangup_cause=state.hangup_cause,
+        recovered=state.recovered,
+        recordings=recs,
+    )
+    try:
+        await store.write(lambda db: calls.save_call(db, record))
+    except Exception:
+        log.exception("AMI listener: call %s could not be written", state.linkedid)
+        return None
+    log.info("call %s ended: %s, client %s, %d recording(s)%s", state.linkedid, record.disposition,
+             record.client_code or "-", len(recs), " (recovered from CEL)" if record.recovered else "")
+    return record
+
+
+async def settled_recording(recordings_dir: Path, linkedid: str, relative: str,
+                            settle_timeout: float) -> RecordingInfo | None:
+    """MixMonitor finalises the WAV header when it closes the file, which may follow the
+    Hangup event: wait until the header shows audio and the size stops moving."""
+    try:
+        path = resolve(recordings_dir, relative + RECORDING_EXTENSION)
+    except RecordingError as exc:
+        log.warning("call %s: %s", linkedid, exc)
+        return None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle_timeout
+    last: RecordingInfo | None = None
+    problem = "no file"
+    while True:
+        try:
+            info = await asyncio.to_thread(measure, path)
+        except RecordingError as exc:
+            info, problem = None, str(exc)
+        if info is not None and info.duration_s > 0 and (info == last or settle_timeout <= 0):
+            return info
+        last = info
+        if loop.time() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    if last is not None and last.duration_s > 0:
+        return last
+    log.warning("call %s: recording %s not usable: %s", linkedid, relative, problem if last is None
+                else "no audio")
+    return None
 
 
 class CallListener:
@@ -28,82 +103,68 @@ class CallListener:
         self.recordings_dir = recordings_dir
         self.settle_timeout = settle_timeout
         self.tracker = CallTracker()
-        self._finishing: set[asyncio.Task[None]] = set()
+        self._finishing: dict[str, asyncio.Task[CallRecord | None]] = {}
+        self._held: list[Mapping[str, str]] | None = None
 
     async def on_event(self, event: Message) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
+        self._feed(event)
+
+    def _feed(self, event: Mapping[str, str]) -> None:
         for finished in self.tracker.feed(event, datetime.now(UTC)):
-            # Measuring waits for MixMonitor to close the file: do it beside the event stream.
-            task = asyncio.create_task(self._finish(finished), name=f"call-{finished.state.linkedid}")
-            self._finishing.add(task)
-            task.add_done_callback(self._finishing.discard)
+            self.finish(finished)
+
+    def finish(self, finished: FinishedCall) -> asyncio.Task[CallRecord | None]:
+        """Write a finished call beside the event stream (measuring waits for MixMonitor to close the file)."""
+        linkedid = finished.state.linkedid
+        task = asyncio.create_task(record_call(self.store, self.recordings_dir, finished,
+                                               settle_timeout=self.settle_timeout), name=f"call-{linkedid}")
+        self._finishing[linkedid] = task
+
+        def done(_: asyncio.Task[CallRecord | None]) -> None:
+            if self._finishing.get(linkedid) is task:
+                del self._finishing[linkedid]
+
+        task.add_done_callback(done)
+        return task
+
+    def is_finishing(self, linkedid: str) -> bool:
+        return linkedid in self._finishing
+
+    def hold(self) -> None:
+        """Keep the AMI events that arrive from now on until release() (while CEL is read and adopted)."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> None:
+        """Feed the held events, in order, then follow AMI directly again."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self._feed(event)
+
+    def adopt(self, linkedid: str, events: Iterable[Mapping[str, str]]) -> None:
+        """Take over a call in progress from CEL's events: the AMI events that follow complete it."""
+        for event in events:
+            finished = self.tracker.feed(event, datetime.now(UTC))
+            if linkedid in self.tracker.calls:
+                self.tracker.calls[linkedid].recovered = True
+            for call in finished:
+                call.state.recovered = True
+                self.finish(call)
+
+    def forget(self, linkedid: str) -> None:
+        """Drop a call from the live tracker (CEL has all of it: it is rebuilt from there)."""
+        self.tracker.calls.pop(linkedid, None)
 
     async def drain(self) -> None:
         """Wait for the calls being written (shutdown, tests)."""
         while self._finishing:
-            await asyncio.gather(*list(self._finishing), return_exceptions=True)
-
-    async def _finish(self, finished: FinishedCall) -> None:
-        state = finished.state
-        recs: tuple[RecordingRecord, ...] = ()
-        if state.recording_file and state.client_code:
-            info = await self._settled_recording(state.linkedid, state.recording_file)
-            if info is not None:
-                recs = (RecordingRecord(state.recording_file + RECORDING_EXTENSION,
-                                        info.size_bytes, info.duration_s, info.format),)
-        started, ended = parse_iso(state.started_at), parse_iso(finished.ended_at)
-        record = CallRecord(
-            linkedid=state.linkedid,
-            client_code=state.client_code,
-            did=state.did,
-            dialled=state.dialled,
-            caller_number=state.caller_number,
-            caller_name=state.caller_name,
-            started_at=state.started_at,
-            answered_at=state.answered_at,
-            ended_at=finished.ended_at,
-            duration_s=round((ended - started).total_seconds(), 3),
-            disposition=state.disposition,
-            hangup_cause=state.hangup_cause,
-            recordings=recs,
-        )
-        try:
-            await self.store.write(lambda db: calls.save_call(db, record))
-        except Exception:
-            log.exception("AMI listener: call %s could not be written", state.linkedid)
-            return
-        log.info("call %s ended: %s, client %s, %d recording(s)",
-                 state.linkedid, record.disposition, record.client_code or "-", len(recs))
-
-    async def _settled_recording(self, linkedid: str, relative: str) -> RecordingInfo | None:
-        """MixMonitor finalises the WAV header when it closes the file, which may follow the
-        Hangup event: wait until the header shows audio and the size stops moving."""
-        try:
-            path = resolve(self.recordings_dir, relative + RECORDING_EXTENSION)
-        except RecordingError as exc:
-            log.warning("call %s: %s", linkedid, exc)
-            return None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settle_timeout
-        last: RecordingInfo | None = None
-        problem = "no file"
-        while True:
-            try:
-                info = await asyncio.to_thread(measure, path)
-            except RecordingError as exc:
-                info, problem = None, str(exc)
-            if info is not None and info.duration_s > 0 and info == last:
-                return info
-            last = info
-            if loop.time() >= deadline:
-                break
-            await asyncio.sleep(0.2)
-        if last is not None and last.duration_s > 0:
-            return last
-        log.warning("call %s: recording %s not usable: %s", linkedid, relative, problem if last is None
-                    else "no audio")
-        return None
+            await asyncio.gather(*list(self._finishing.values()), return_exceptions=True)
 
 
 def make_client(listener: CallListener, host: str, port: int, username: str, secret: str,
-                ping_interval: float) -> AMIClient:
-    return AMIClient(host, port, username, secret, on_event=listener.on_event, ping_interval=ping_interval)
+                ping_interval: float, on_connect: ConnectHandler | None = None) -> AMIClient:
+    return AMIClient(host, port, username, secret, on_event=listener.on_event, on_connect=on_connect,
+                     ping_interval=ping_interval)

@@ -13,18 +13,13 @@ from pathlib import Path
 from ami.capture import capture
 from dialplan import write_config
 from dialplan.render import RenderError
-from store import ClientError, UserError, checkin, clients, connect, menus, migrate, users
+from store import ClientError, UserError, checkin, clients, menus, users
 from web import hash_password
 
 from . import __version__, demo, ivr_cli, prompts_cli, recordings_cli
-from .cliutil import CLIError, add_group
+from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
 from .serve import asterisk_settings, data_queues, serve
-
-
-def _db(config: Config):
-    migrate(config.store.path)
-    return connect(config.store.path)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -73,14 +68,14 @@ def cmd_asterisk_config(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_clients_add(config: Config, args: argparse.Namespace) -> int:
-    db = _db(config)
+    db = open_db(config)
     client = clients.add_client(db, args.code, args.name, args.language, args.timezone)
     print(f"client {client.code} {client.name} ({client.language}, {client.timezone})")
     return 0
 
 
 def cmd_clients_list(config: Config, args: argparse.Namespace) -> int:
-    db = _db(config)
+    db = open_db(config)
     for row in db.query("SELECT code, name, language, timezone FROM clients ORDER BY code"):
         print(f"{row['code']}\t{row['name']}\t{row['language']}\t{row['timezone']}")
     return 0
@@ -88,7 +83,7 @@ def cmd_clients_list(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_clients_set_menu(config: Config, args: argparse.Namespace) -> int:
     try:
-        menus.set_entry_menu(_db(config), args.code, args.menu)
+        menus.set_entry_menu(open_db(config), args.code, args.menu)
     except menus.MenuStoreError as exc:
         raise CLIError(str(exc)) from None
     print(f"client {args.code} answers with menu {args.menu} (next call)")
@@ -103,7 +98,7 @@ def cmd_clients_set_pin(config: Config, args: argparse.Namespace) -> int:
     if not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise CLIError("a check-in PIN is 4 to 12 digits")
     try:
-        checkin.set_pin(_db(config), args.code, hash_password(pin))
+        checkin.set_pin(open_db(config), args.code, hash_password(pin))
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     print(f"check-in PIN of client {args.code} set; its lock-out is cleared")
@@ -120,27 +115,27 @@ def cmd_ami_capture(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_dids_add(config: Config, args: argparse.Namespace) -> int:
-    did = clients.add_did(_db(config), args.number, args.client, args.label, config.phone.default_region)
+    did = clients.add_did(open_db(config), args.number, args.client, args.label, config.phone.default_region)
     print(f"DID {did} → client {args.client}")
     return 0
 
 
 def cmd_users_add(config: Config, args: argparse.Namespace) -> int:
     password = _read_password(args)
-    user = users.add_user(_db(config), args.login, hash_password(password), args.role, args.client)
+    user = users.add_user(open_db(config), args.login, hash_password(password), args.role, args.client)
     print(f"user {user.login} ({user.role}{' of ' + user.client_code if user.client_code else ''})")
     return 0
 
 
 def cmd_users_passwd(config: Config, args: argparse.Namespace) -> int:
     password = _read_password(args)
-    users.set_password(_db(config), args.login, hash_password(password))
+    users.set_password(open_db(config), args.login, hash_password(password))
     print(f"password of {args.login} changed; its tokens are revoked")
     return 0
 
 
 def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
-    for user in users.list_users(_db(config)):
+    for user in users.list_users(open_db(config)):
         print(f"{user.login}\t{user.role}\t{user.client_code or ''}")
     return 0
 

@@ -7,7 +7,19 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+import sqlite_utils
+
+from store import connect, migrate
+
+from .config import Config
+
 Command = Callable[..., int]
+
+
+def open_db(config: Config) -> sqlite_utils.Database:
+    """The store for a command: created or migrated first, like `permanence serve` does."""
+    migrate(config.store.path)
+    return connect(config.store.path)
 
 
 class CLIError(Exception):

@@ -46,6 +46,8 @@ class AmiConfig:
     user: str = "permanence"
     secret: str = ""
     ping_interval: float = 10.0
+    # Seconds between two reconciliations with CEL (besides those at start and at each connection); 0 = off.
+    reconcile_interval: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class AsteriskConfig:
     prompts_dir: str = "/srv/permanence/prompts"
     softphone_user: str = "agent1"
     softphone_secret: str = ""
+    # Asterisk's CEL database (etc/asterisk/cel_sqlite3_custom.conf) as the back end sees it: read-only,
+    # to rebuild the calls the AMI listener missed. The default is the sandbox's log directory.
+    cel_db: str = "var/asterisk/log/permanence-cel.db"
 
 
 @dataclass(frozen=True)
@@ -272,5 +277,7 @@ def validate(config: Config) -> None:
                         ("checkin_lock_minutes", config.ivr.checkin_lock_minutes)):
         if value < 1:
             raise ConfigError(f"{where}: [ivr] {name} must be at least 1")
+    if config.ami.reconcile_interval < 0:
+        raise ConfigError(f"{where}: [ami] reconcile_interval must be 0 (off) or a number of seconds")
     if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:
         raise ConfigError(f"{where}: [phone] default_region must be a two-letter region code")

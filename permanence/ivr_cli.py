@@ -9,9 +9,9 @@ from ivr.loader import parse
 from ivr.model import Menu
 from ivr.validate import MenuError, validate
 from recordings.prompts import PromptCatalog
-from store import connect, menus, migrate
+from store import menus
 
-from .cliutil import CLIError, add_command, add_group
+from .cliutil import CLIError, add_command, add_group, open_db
 from .config import Config
 
 
@@ -29,8 +29,7 @@ def _read(paths: list[str]) -> list[tuple[Path, str]]:
 def check_files(config: Config, paths: list[str]) -> list[tuple[Path, str, Menu]]:
     """Parse and validate every file; raises CLIError listing every problem of every file."""
     catalog = PromptCatalog.scan(config.prompts_dir)
-    migrate(config.store.path)
-    db = connect(config.store.path)
+    db = open_db(config)
     try:
         stored = set(menus.active_menus(db))
     finally:
@@ -61,7 +60,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_apply(config: Config, args: argparse.Namespace) -> int:
     checked = check_files(config, args.files)
-    db = connect(config.store.path)
+    db = open_db(config)
     try:
         with db.atomic():
             applied = [menus.apply_menu(db, menu.name, menu.client, str(path), text) for path, text, menu in checked]
@@ -75,8 +74,7 @@ def cmd_apply(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
-    migrate(config.store.path)
-    db = connect(config.store.path)
+    db = open_db(config)
     try:
         item = menus.rollback_menu(db, args.menu)
     except menus.MenuStoreError as exc:
@@ -88,8 +86,7 @@ def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_versions(config: Config, args: argparse.Namespace) -> int:
-    migrate(config.store.path)
-    db = connect(config.store.path)
+    db = open_db(config)
     try:
         versions = menus.menu_versions(db, args.menu)
     finally:

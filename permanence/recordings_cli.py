@@ -8,16 +8,11 @@ from datetime import UTC, datetime
 
 from recordings.files import RecordingError, measure, resolve
 from recordings.retention import purge_files
-from store import connect, migrate, retention
+from store import retention
 from store.clock import now_iso
 
-from .cliutil import CLIError, Progress, add_command, add_group
+from .cliutil import CLIError, Progress, add_command, add_group, open_db
 from .config import Config
-
-
-def _db(config: Config):
-    migrate(config.store.path)
-    return connect(config.store.path)
 
 
 def _size(n: int) -> str:
@@ -32,7 +27,7 @@ def cmd_retention(config: Config, args: argparse.Namespace) -> int:
     days = None if args.days == "keep" else args.days
     if days is not None and (not days.isdigit() or int(days) < 1):
         raise CLIError("retention is a number of days (1 or more), or 'keep'")
-    db = _db(config)
+    db = open_db(config)
     try:
         retention.set_retention(db, args.client, int(days) if days else None)
     except ValueError as exc:
@@ -42,7 +37,7 @@ def cmd_retention(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_purge(config: Config, args: argparse.Namespace) -> int:
-    db = _db(config)
+    db = open_db(config)
     expired = retention.expired_recordings(db, datetime.now(UTC), args.client)
     total = sum(r["size_bytes"] for r in expired)
     per_client = Counter(r["client_code"] for r in expired)
@@ -75,7 +70,7 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
-    db = _db(config)
+    db = open_db(config)
     rows = list(db.query(
         "SELECT id, client_code, path, size_bytes FROM recordings WHERE purged_at IS NULL "
         "AND (? IS NULL OR client_code = ?) ORDER BY id", [args.client, args.client]))

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from agi import FastAGIServer, Router
 from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
-from ami import CallListener, make_client
+from ami import CallListener, Reconciler, make_client
 from dialplan import AsteriskSettings, Softphone
 from ivr.loader import parse
 from store import Store, connect, menus, migrate
@@ -79,8 +79,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                         header_timeout=config.agi.header_timeout,
                         command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
     listener = CallListener(store, config.recordings_dir)
+    # Zero loss: what AMI did not tell us (we were down, or disconnected) is in Asterisk's CEL.
+    reconciler = Reconciler(listener, config.asterisk.cel_db, interval=config.ami.reconcile_interval)
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
-                      config.ami.ping_interval)
+                      config.ami.ping_interval, on_connect=reconciler.on_connect)
 
     async def ami_connected() -> bool:
         return ami.connected
@@ -89,19 +91,22 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                    health_checks={"ami": ami_connected})
     runner = web.AppRunner(app, access_log=logging.getLogger("permanence.access"))
     ami_task: asyncio.Task[None] | None = None
+    reconcile_task: asyncio.Task[None] | None = None
     try:
         await agi.start()
         await runner.setup()
         await web.TCPSite(runner, config.web.host, config.web.port).start()
         log.info("web app on http://%s:%d", config.web.host, config.web.port)
+        reconcile_task = asyncio.create_task(reconciler.run_periodically(), name="cel-reconcile")
         ami_task = asyncio.create_task(ami.run(), name="ami")
         await stop.wait()
         log.info("stopping")
     finally:
         await ami.close()
-        if ami_task is not None:
-            ami_task.cancel()
-            await asyncio.gather(ami_task, return_exceptions=True)
+        for task in (reconcile_task, ami_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await listener.drain()
         await agi.close()
         await runner.cleanup()

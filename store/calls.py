@@ -67,6 +67,17 @@ def save_call(db: sqlite_utils.Database, call: CallRecord) -> None:
         )
 
 
+
+def known_linkedids(db: sqlite_utils.Database, linkedids: list[str]) -> set[str]:
+    """Which of these calls the store already has (the CEL reconciliation skips them)."""
+    found: set[str] = set()
+    for start in range(0, len(linkedids), 500):
+        chunk = linkedids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(r[0] for r in db.execute(
+            f"SELECT linkedid FROM calls WHERE linkedid IN ({marks})", chunk))  # noqa: S608 - placeholders only
+    return found
+
 _CALL_COLUMNS = (
     "linkedid, client_code, did, dialled, caller_number, caller_name, started_at, answered_at, "
     "ended_at, duration_s, disposition, hangup_cause, recovered"

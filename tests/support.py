@@ -60,6 +60,8 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         "rtp_end": rtp_end,
         "ami_secret": secrets.token_hex(16),
         "softphone_secret": secrets.token_hex(8),
+        # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
+        "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
     }
     path = directory / "permanence.toml"
     path.write_text(
@@ -82,6 +84,7 @@ sip_port = {values['sip_port']}
 rtp_start = {rtp_start}
 rtp_end = {rtp_end}
 softphone_secret = "{values['softphone_secret']}"
+cel_db = "{values['cel_db']}"
 [ivr]
 checkin_lock_after = 2
 """,

@@ -31,10 +31,45 @@ class System:
     env: dict[str, str]
     serve_log: Path
     sandbox_dir: Path
+    serve: subprocess.Popen[bytes] | None = None
 
     @property
     def web(self) -> str:
         return f"http://127.0.0.1:{self.values['web_port']}"
+
+    def start_serve(self) -> None:
+        """Start `permanence serve` (its output appended to serve_log) and wait until it is healthy."""
+        assert self.serve is None or self.serve.poll() is not None, "permanence serve is already running"
+        with self.serve_log.open("a") as log:
+            self.serve = serve = subprocess.Popen([str(BIN / "permanence"), "serve"], env=self.env, stdout=log,
+                                                  stderr=subprocess.STDOUT)
+
+        def healthy() -> bool:
+            assert serve.poll() is None, f"permanence serve exited: {self.serve_log.read_text()}"
+            status, _, _ = self.request("GET", "/healthz")
+            return status == 200
+
+        wait_for(healthy, 30, "permanence serve healthy (store writable, AMI logged in)")
+
+    def kill_serve(self) -> None:
+        """kill -9: no clean shutdown, whatever it had in memory is lost."""
+        if self.serve is not None and self.serve.poll() is None:
+            self.serve.kill()
+            self.serve.wait(15)
+
+    def restart_serve(self) -> None:
+        self.kill_serve()
+        self.start_serve()
+
+    def stop_serve(self) -> None:
+        if self.serve is None or self.serve.poll() is not None:
+            return
+        self.serve.terminate()
+        try:
+            self.serve.wait(15)
+        except subprocess.TimeoutExpired:
+            self.serve.kill()
+            self.serve.wait(15)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run([str(BIN / "permanence"), *args], env=self.env, input=stdin, text=True,
@@ -127,24 +162,10 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     started = system.sandbox("start")
     if started.returncode != 0:
         pytest.fail(f"the Asterisk sandbox did not start:\n{started.stdout}\n{started.stderr}")
-    serve = None
     try:
-        with system.serve_log.open("w") as log:
-            serve = subprocess.Popen([str(BIN / "permanence"), "serve"], env=env, stdout=log,
-                                     stderr=subprocess.STDOUT)
-
-        def healthy() -> bool:
-            assert serve.poll() is None, f"permanence serve exited: {system.serve_log.read_text()}"
-            status, _, _ = system.request("GET", "/healthz")
-            return status == 200
-
-        wait_for(healthy, 30, "permanence serve healthy (store writable, AMI logged in)")
+        system.serve_log.write_text("")
+        system.start_serve()
         yield system
     finally:
-        if serve is not None:
-            serve.terminate()
-            try:
-                serve.wait(15)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+        system.stop_serve()  # whichever serve runs now (tests may have restarted it)
         system.sandbox("stop")
