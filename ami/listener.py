@@ -18,8 +18,9 @@ from recordings.files import RecordingError
 from store import CallRecord, RecordingRecord, Store, calls
 from store.clock import parse_iso
 
-from .calls import CallTracker, FinishedCall
-from .client import AMIClient, ConnectHandler
+from .calls import CallTracker, FinishedCall, event_time
+from .client import AMIClient, AMIError, ConnectHandler
+from .live import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,10 @@ async def settled_recording(recordings_dir: Path, linkedid: str, relative: str,
 
 
 class CallListener:
-    def __init__(self, store: Store, recordings_dir: Path, *, settle_timeout: float = 5.0) -> None:
+    def __init__(self, store: Store, recordings_dir: Path, *, settle_timeout: float = 5.0,
+                 live: LiveState | None = None) -> None:
         self.store = store
+        self.live = live
         self.recordings_dir = recordings_dir
         self.settle_timeout = settle_timeout
         self.tracker = CallTracker()
@@ -113,8 +116,25 @@ class CallListener:
         self._feed(event)
 
     def _feed(self, event: Mapping[str, str]) -> None:
-        for finished in self.tracker.feed(event, datetime.now(UTC)):
+        now = datetime.now(UTC)
+        if self.live is not None:
+            self.live.feed(event, event_time(event, now))
+        for finished in self.tracker.feed(event, now):
             self.finish(finished)
+
+    async def resync_live(self, client: AMIClient) -> None:
+        """After a (re)connect: live calls from the tracker, agents and waiting callers from QueueStatus."""
+        if self.live is None:
+            return
+        self.live.reset(self.tracker.calls.values())
+        try:
+            events = await client.list_action({"Action": "QueueStatus"})
+        except (AMIError, TimeoutError) as exc:
+            log.warning("AMI: QueueStatus failed, agents unknown until their next event: %s", exc)
+            return
+        now = datetime.now(UTC)
+        for event in events:
+            self.live.feed(event, event_time(event, now))
 
     def finish(self, finished: FinishedCall) -> asyncio.Task[CallRecord | None]:
         """Write a finished call beside the event stream (measuring waits for MixMonitor to close the file)."""

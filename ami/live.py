@@ -7,10 +7,12 @@ Fed the same ordered AMI events as the call tracker; kept in memory only. Reader
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from ivr import variables as v
+
+from .calls import CallState
 
 # QueueMemberStatus Status (app_queue / devicestate): what an agent's device is doing.
 DEVICE_STATES = {
@@ -70,6 +72,7 @@ class LiveState:
             "QueueMemberAdded": self._member,
             "QueueMemberStatus": self._member,
             "QueueMember": self._member,  # QueueStatus's answer, after a reconnect
+            "QueueEntry": self._queue_entry,  # ditto: a caller waiting
             "QueueMemberRemoved": self._queue_member_removed,
             "QueueMemberPause": self._queue_member_pause,
             "AgentConnect": self._agent_connect,
@@ -111,6 +114,13 @@ class LiveState:
         call = self.calls.get(e.get("Linkedid", ""))
         if call is not None:
             call.state, call.queue, call.queued_at = "queued", e.get("Queue"), when
+            self._touch()
+
+    def _queue_entry(self, e: Mapping[str, str], when: str) -> None:
+        call = self.calls.get(e.get("Linkedid", ""))
+        if call is not None:
+            call.state, call.queue = "queued", e.get("Queue")
+            call.queued_at = call.queued_at or when
             self._touch()
 
     def _leave_queue(self, e: Mapping[str, str], when: str) -> None:
@@ -168,6 +178,18 @@ class LiveState:
         if not call.channels:
             del self.calls[call.linkedid]
         self._touch()
+
+    def reset(self, calls: Iterable[CallState]) -> None:
+        """After a reconnect: the calls are those the tracker knows now; agents come back from QueueStatus."""
+        self.calls = {
+            c.linkedid: LiveCall(c.linkedid, c.started_at, caller=c.caller_number, client_code=c.client_code,
+                                 did=c.did, state="ivr" if c.menu else "ringing", channels=set(c.channels))
+            for c in calls
+        }
+        self.agents = {}
+        self._touch()
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def snapshot(self) -> dict:
         """Calls, queues (callers waiting, oldest first) and agents, as plain data."""

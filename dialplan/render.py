@@ -15,9 +15,10 @@ from pathlib import Path
 
 ETC_ASTERISK = Path(__file__).resolve().parent.parent / "etc" / "asterisk"
 
-# The listening AMI user only reads: calls, user events and agents. No system, command, config or
-# originate class, and no write class at all (Login and Ping need none).
+# The listening AMI user reads calls, user events and agents, and may only ask for status (reporting:
+# QueueStatus and CoreShowChannels after a reconnect). No system, command, config or originate class.
 LISTENER_READ = ("call", "user", "agent")
+LISTENER_WRITE = ("reporting",)
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -110,7 +111,7 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
         "manager_users.conf": head
         + f"\n[{_word(s.ami_user, 'AMI user')}]\nsecret = {_word(s.ami_secret, 'AMI secret')}\n"
         f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
-        f"read = {read}\nwrite =\nwritetimeout = 1000\n",
+        f"read = {read}\nwrite = {','.join(LISTENER_WRITE)}\nwritetimeout = 1000\n",
         "extensions_local.conf": head
         + f"PERMANENCE_AGI = agi://{_word(s.agi_host, 'AGI host')}:{int(s.agi_port)}\n"
         f"PERMANENCE_RECORDINGS = {_path(s.recordings_dir, 'recordings dir')}\n"

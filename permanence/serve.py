@@ -12,7 +12,8 @@ from aiohttp import web
 
 from agi import FastAGIServer, Router
 from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
-from ami import CallListener, Reconciler, make_client
+from ami import AMIClient, CallListener, Reconciler, make_client
+from ami.live import LiveState
 from dialplan import AsteriskSettings, Softphone
 from ivr.loader import parse
 from store import Store, connect, menus, migrate
@@ -78,17 +79,23 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     agi = FastAGIServer(build_router(store, config), config.agi.host, config.agi.port,
                         header_timeout=config.agi.header_timeout,
                         command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
-    listener = CallListener(store, config.recordings_dir)
+    live = LiveState()
+    listener = CallListener(store, config.recordings_dir, live=live)
     # Zero loss: what AMI did not tell us (we were down, or disconnected) is in Asterisk's CEL.
     reconciler = Reconciler(listener, config.asterisk.cel_db, interval=config.ami.reconcile_interval)
+
+    async def on_connect(client: AMIClient) -> None:
+        await reconciler.on_connect(client)  # first the calls, then the live view built from them
+        await listener.resync_live(client)
+
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
-                      config.ami.ping_interval, on_connect=reconciler.on_connect)
+                      config.ami.ping_interval, on_connect=on_connect)
 
     async def ami_connected() -> bool:
         return ami.connected
 
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
-                   health_checks={"ami": ami_connected})
+                   health_checks={"ami": ami_connected}, live=live)
     runner = web.AppRunner(app, access_log=logging.getLogger("permanence.access"))
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None

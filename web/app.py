@@ -13,7 +13,8 @@ from aiohttp import web
 from store import Store
 
 from . import auth, calls
-from .keys import HEALTH_CHECKS, RECORDINGS_DIR, STORE, TOKEN_TTL
+from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
+from .live import LiveView, live_stream
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +42,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timedelta(hours=12),
-             health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None) -> web.Application:
+             health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
+             live: LiveView | None = None) -> web.Application:
     app = web.Application(middlewares=[json_errors, auth.auth_middleware], client_max_size=64 * 1024)
     app[STORE] = store
     app[RECORDINGS_DIR] = recordings_dir
     app[TOKEN_TTL] = token_ttl
     app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}
+    if live is not None:
+        app[LIVE] = live
     app.router.add_post("/api/login", auth.login)
     app.router.add_get("/api/calls", calls.list_calls)
     app.router.add_get("/api/calls/{linkedid}", calls.get_call)
     app.router.add_get("/api/recordings/{id}", calls.get_recording)
+    app.router.add_get("/api/live", live_stream)
     app.router.add_get("/healthz", healthz)
     return app

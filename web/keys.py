@@ -15,3 +15,4 @@ RECORDINGS_DIR = web.AppKey("recordings_dir", Path)
 TOKEN_TTL = web.AppKey("token_ttl", timedelta)
 HEALTH_CHECKS = web.AppKey("health_checks", dict[str, Callable[[], Awaitable[bool]]])
 USER = web.RequestKey("user", User)
+LIVE = web.AppKey("live", object)  # the live view (web.live.LiveView); absent when nothing feeds it

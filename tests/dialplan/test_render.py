@@ -39,7 +39,8 @@ def test_the_manager_user_is_least_privilege_and_loopback_only():
     users = render_local(SETTINGS)["manager_users.conf"]
     read = re.search(r"^read = (.*)$", users, re.M).group(1).split(",")
     assert set(read) == set(LISTENER_READ) and not DANGEROUS & set(read)
-    assert re.search(r"^write =\s*$", users, re.M)
+    write = re.search(r"^write = (.*)$", users, re.M).group(1).split(",")
+    assert write == ["reporting"]  # status queries only
     assert "deny = 0.0.0.0/0.0.0.0" in users and "permit = 127.0.0.1/255.255.255.255" in users
 
 

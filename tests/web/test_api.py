@@ -115,3 +115,47 @@ async def test_a_purged_recording_is_410(api: Api):
                                                 "WHERE id = ?", [rec_id]))
     resp = await api.get(f"/api/recordings/{rec_id}", "alice")
     assert resp.status == 410  # the file is still on disk: the row says it was purged
+
+
+async def test_the_live_view_streams_snapshots_to_admins_only(tmp_path):
+    import asyncio
+    import json
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from ami.live import LiveState
+    from store import Store, clients, users
+    from store.passwords import hash_password
+    from web import make_app
+
+    store = Store(tmp_path / "live.sqlite3")
+    store.open()
+    await store.write(lambda db: (clients.add_client(db, "1000", "A"),
+                                  users.add_user(db, "root", hash_password("root-secret-3", log2_n=10), "admin"),
+                                  users.add_user(db, "alice", hash_password("alice-secret-1", log2_n=10), "client",
+                                                 "1000")))
+    live = LiveState()
+    client = TestClient(TestServer(make_app(store, tmp_path, live=live)))
+    await client.start_server()
+    try:
+        async def token(login: str, password: str) -> dict[str, str]:
+            resp = await client.post("/api/login", json={"login": login, "password": password})
+            return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+        assert (await client.get("/api/live", headers=await token("alice", "alice-secret-1"))).status == 404
+        resp = await client.get("/api/live", headers=await token("root", "root-secret-3"))
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+
+        async def next_snapshot() -> dict:
+            while True:
+                line = await asyncio.wait_for(resp.content.readline(), 5)
+                if line.startswith(b"data: "):
+                    return json.loads(line[6:])
+
+        assert (await next_snapshot())["calls"] == []
+        live.feed({"Event": "Newchannel", "Linkedid": "9.1", "Uniqueid": "9.1", "CallerIDNum": "5145551234"}, "t")
+        assert [c["linkedid"] for c in (await next_snapshot())["calls"]] == ["9.1"]
+        resp.close()
+    finally:
+        await client.close()
+        store.close()

@@ -1,0 +1,44 @@
+"""`GET /api/live`: the live view (calls, callers waiting per queue, agents) as Server-Sent Events.
+
+A `data:` line carries a whole snapshot each time the state changes; a comment every 15 s keeps
+proxies from closing a quiet stream. Admins only for now (supervisors arrive with their role);
+anyone else gets 404, as for anything they may not see.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from aiohttp import web
+
+from .keys import LIVE, USER
+
+HEARTBEAT_S = 15.0
+
+
+class LiveView(Protocol):
+    """What the AMI listener's live state offers the web app (ami.live.LiveState)."""
+
+    version: int
+
+    def snapshot(self) -> dict: ...
+
+    async def changed(self, since: int, timeout: float) -> bool: ...
+
+
+async def live_stream(request: web.Request) -> web.StreamResponse:
+    if request[USER].role != "admin" or request.app.get(LIVE) is None:
+        raise web.HTTPNotFound(text='{"error": "not found"}', content_type="application/json")
+    live: LiveView = request.app[LIVE]
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    seen = -1
+    while True:
+        if seen != live.version:
+            snapshot = live.snapshot()
+            seen = snapshot["version"]
+            await response.write(f"id: {seen}\nevent: snapshot\ndata: {json.dumps(snapshot)}\n\n".encode())
+        elif not await live.changed(seen, HEARTBEAT_S):
+            await response.write(b": keep-alive\n\n")
