@@ -27,7 +27,7 @@ from recordings.prompts import (
 )
 
 from .cliutil import CLIError, Progress, add_command, add_group
-from .config import Config, ConfigError, load
+from .config import Config
 
 COMMON = "common"  # in place of a client code: the project's own prompts
 
@@ -201,32 +201,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(group, "check-system", cmd_check_system,
                     "check that the manifest's system sounds exist in an Asterisk root")
     p.add_argument("--root", help="Asterisk root (default: the sandbox's, as scripts/asterisk-bootstrap builds it)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A parser with only the prompts commands (python -m permanence.prompts_cli prompts ...)."""
-    parser = argparse.ArgumentParser(prog="permanence", description=__doc__)
-    parser.add_argument("-c", "--config", help="configuration file (default: $PERMANENCE_CONFIG or ./permanence.toml)")
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    return parser
-
-
-def run(config: Config, argv: list[str]) -> int:
-    """Parse `prompts ...` arguments and run the command with this configuration."""
-    args = build_parser().parse_args(argv)
-    return args.fn(config, args)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.fn(load(args.config), args)
-    except (ConfigError, CLIError) as exc:
-        print(f"permanence: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -66,7 +66,7 @@ def test_asterisk_waits_for_the_render_before_starting() -> None:
 def test_every_volume_is_declared_and_used() -> None:
     used = {m.source for s in services().values() for m in mounts(s)}
     assert all(not v.startswith((".", "/")) for v in used), "named volumes only, no host paths"
-    assert used == set(compose()["volumes"]) == {"asterisk-etc", "recordings", "prompts", "store"}
+    assert used == set(compose()["volumes"]) == {"asterisk-etc", "asterisk-log", "recordings", "prompts", "store"}
 
 
 def test_backend_image_creates_its_writable_mount_points() -> None:

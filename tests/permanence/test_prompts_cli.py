@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from permanence import prompts_cli
+from permanence import cli, prompts_cli
 from permanence.cliutil import CLIError, Progress
 from permanence.config import load
-from permanence.prompts_cli import PromptToolError, register, run
+from permanence.prompts_cli import PromptToolError, register
 
 
 @pytest.fixture
@@ -224,6 +224,12 @@ def test_main_reports_errors_like_permanence(tmp_path, monkeypatch, capsys):
     toml = tmp_path / "c.toml"
     toml.write_text(f'mode = "demo"\n[paths]\nprompts = "{tmp_path / "p"}"\n')
     (tmp_path / "p").mkdir()
-    assert prompts_cli.main(["-c", str(toml), "prompts", "say", "1000", "xx", "n", "t"]) == 2
+    assert cli.main(["-c", str(toml), "prompts", "say", "1000", "xx", "n", "t"]) == 2
     assert capsys.readouterr().err.startswith("permanence: ")
-    assert prompts_cli.main(["-c", str(toml), "prompts", "list"]) == 0
+    assert cli.main(["-c", str(toml), "prompts", "list"]) == 0
+
+
+def run(config, argv: list[str]) -> int:
+    """Parse `prompts …` as the permanence command does and run it with this configuration."""
+    args = cli.build_parser().parse_args(argv)
+    return args.fn(config, args)
