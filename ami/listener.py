@@ -93,8 +93,12 @@ async def settled_recording(recordings_dir: Path, linkedid: str, relative: str,
         await asyncio.sleep(0.2)
     if last is not None and last.duration_s > 0:
         return last
-    log.warning("call %s: recording %s not usable: %s", linkedid, relative, problem if last is None
-                else "no audio")
+    if last is not None:
+        # A call that ended as it was answered leaves a header and no audio: nothing worth keeping.
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        log.info("call %s: recording %s had no audio; removed", linkedid, relative)
+        return None
+    log.warning("call %s: recording %s not usable: %s", linkedid, relative, problem)
     return None
 
 

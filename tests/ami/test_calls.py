@@ -109,3 +109,22 @@ async def test_a_missing_recording_is_reported_and_the_call_still_written(tmp_pa
         assert "recording 1000/2026/11/23/200.1 not usable" in caplog.text
     finally:
         store.close()
+
+
+async def test_an_empty_recording_is_not_kept(tmp_path, caplog):
+    store, listener = await _listener(tmp_path)
+    try:
+        wav_path = tmp_path / "rec" / "1000/2026/11/23/300.1.wav"
+        wav_path.parent.mkdir(parents=True)
+        with wave.open(str(wav_path), "wb") as w:  # a header, no audio: answered and gone at once
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+        for e in a_call("300.1"):
+            await listener.on_event(e)
+        await listener.drain()
+        call = await store.read(lambda db: calls.get_call(db, Scope.everything(), "300.1"))
+        assert call["recordings"] == []
+        assert not wav_path.exists()
+    finally:
+        store.close()
