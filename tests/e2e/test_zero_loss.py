@@ -137,3 +137,27 @@ def test_a_call_in_progress_across_a_restart_is_completed(system: System) -> Non
     assert 5.0 <= done["duration_s"] <= 10.0
     _assert_times_match_cel(system, done)
     _assert_recording_measured(system, done)
+
+
+def test_zz_asterisk_restarted_mid_call_the_row_is_complete_and_the_listener_comes_back(system: System) -> None:
+    """Runs last in this module: it restarts the session's Asterisk."""
+    with ThreadPoolExecutor(1) as pool:
+        call = _call(pool, system, "5145553001")
+        time.sleep(3.0)  # the greeting is playing
+        restarted = system.sandbox("restart")
+        assert restarted.returncode == 0, restarted.stderr
+        call.result(timeout=60)  # sipp ends one way or another: the call was cut
+    cut = _wait_stored(system, "5145553001", "the call cut by the Asterisk restart")
+    assert cut["client_code"] == "3000" and cut["ended_at"] and cut["answered_at"]
+    assert 2.0 < (parse_iso(cut["ended_at"]) - parse_iso(cut["started_at"])).total_seconds() < 30.0
+    assert cut["recordings"], "the part recorded before the restart is kept"
+
+    def healthy() -> bool:
+        return system.request("GET", "/healthz")[0] == 200
+
+    wait_for(healthy, 60, "the AMI listener logged in again after the restart")
+    with ThreadPoolExecutor(1) as pool:
+        after = _call(pool, system, "5145553002")
+        assert after.result(timeout=60).returncode == 0
+    again = _wait_stored(system, "5145553002", "a call after the restart")
+    assert again["disposition"] == "answered" and again["recovered"] is False
