@@ -9,6 +9,10 @@ interleaved; the ratio figure/baseline is the number to watch, not the absolute 
   through a 3-step menu to a queue, as the dialplan makes them. Target: figure ≥ 0.9 × baseline.
 - fault tolerance: `fastagi-ivr` on the figure again while one faulty peer holds a connection (half a
   header then silence, or nothing at all); target: the others' p99 < 1.5 × without.
+- `sandbox-ivr` (bench.sandbox): end to end on the Asterisk sandbox, the highest calls per second with
+  < 1 % failed calls through the FastAGI IVR route, against the same calls through a pure-dialplan
+  route (bench/asterisk/extensions_bench.conf); target: figure ≥ 0.8 × baseline. sipp places the
+  calls and presses the keys. `--sandbox-only` / `--no-sandbox` choose the sections.
 
 The servers run in child processes (`bench.server`) so the load generator (`bench.agi_client`, which
 plays Asterisk and checks every session against `bench.scenario`) never shares an event loop or a GIL

@@ -8,6 +8,8 @@ import math
 from . import scenario as sc
 from .agi_client import FAULTS
 from .runner import FAULT_TARGET, SIDES, TARGET_RATIO, Report
+from .sandbox import TARGET_RATIO as SANDBOX_TARGET
+from .sandbox import SandboxReport, step_line
 
 UNITS = {"fastagi-dnis": "sessions", "fastagi-ivr": "calls"}
 
@@ -108,3 +110,71 @@ def as_json(report: Report) -> str:
         "elapsed_s": round(report.elapsed, 2),
         "problems": report.problems,
     }, indent=2)
+
+
+# ---- end to end on the Asterisk sandbox (bench.sandbox) ------------------------------------------
+
+
+def _rate(value: float) -> str:
+    return "-" if math.isinf(value) else f"{value:g}"
+
+
+def sandbox_table(report: SandboxReport) -> str:
+    best, low = report.best, report.lowest_failed
+    rows = [("benchmark", "figure /s", "baseline /s", "ratio", "target", "met"),
+            ("sandbox-ivr (calls/s with < 1 % failed)", _rate(best.get("figure", 0.0)),
+             _rate(best.get("baseline", 0.0)), _num(report.ratio, 2), f">= {SANDBOX_TARGET:.2f}",
+             "yes" if report.met else "NO")]
+    lines = _grid(rows)
+    lines.append("")
+    lines.append("end to end on the Asterisk sandbox, one session: figure = a carrier call to a client's DID "
+                 "through the FastAGI dnis and ivr routes (language 1, open 24 h, main menu 1, goodbye, hang-up); "
+                 "baseline = the same call in dialplan alone (bench/asterisk/extensions_bench.conf)")
+    c = report.config
+    lines.append(f"sipp: answered, key 1 after 1 s, key 1 after 1 s more, then the system says goodbye and hangs "
+                 f"up (about 5 s); {c.hold_s:g} s of calls per step (at least {c.min_calls}); ladder "
+                 f"{', '.join(f'{r:g}' for r in c.ladder)} calls/s then {c.bisect} bisection step(s), the routes "
+                 "taking turns")
+    lines.append("a call fails if sipp does not see it through, or if the call history lacks it or has it on "
+                 "another path (figure: its IVR path; baseline: its hangup cause)")
+    for route in ("figure", "baseline"):
+        failed = low.get(route, math.inf)
+        lines.append(f"{route}: held up to {_rate(best.get(route, 0.0))} calls/s; "
+                     + ("no rate tried failed" if math.isinf(failed) else f"lowest that failed {failed:g} calls/s"))
+    if c.smoke:
+        lines.append("a short search (--quick): a smoke run of the sandbox bench, not a measurement")
+    if report.steps:
+        lines.append("steps, in order:")
+        lines += [f"  {step_line(step)}" for step in report.steps]
+    lines += [f"caveat: {caveat}" for caveat in report.caveats]
+    lines.append(f"run took {report.elapsed:.1f} s (setting up {report.setup_s:.1f} s)")
+    lines.append("failures: none" if report.ok else f"FAILURES ({len(report.problems)}):")
+    lines += [f"  {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+def _jrate(value: float) -> float | None:
+    return None if math.isinf(value) or math.isnan(value) else value
+
+
+def sandbox_json(report: SandboxReport) -> dict:
+    c = report.config
+    return {
+        "ok": report.ok,
+        "target_ratio": SANDBOX_TARGET,
+        "figure": report.best.get("figure", 0.0),
+        "baseline": report.best.get("baseline", 0.0),
+        "ratio": _round(report.ratio, 4),
+        "target_met": report.met,
+        "lowest_failed": {route: _jrate(v) for route, v in report.lowest_failed.items()},
+        "config": {"ladder": list(c.ladder), "hold_s": c.hold_s, "min_calls": c.min_calls, "bisect": c.bisect,
+                   "warmup": c.warmup, "budget_s": c.budget_s, "smoke": c.smoke},
+        "steps": [{"route": s.route, "rate": s.rate, "calls": s.calls, "failed": s.failed, "held": s.ok,
+                   "median_call_s": _round(s.median_s, 3), "step_s": round(s.seconds, 2),
+                   "reasons": dict(s.reasons)} for s in report.steps],
+        "cut_short": report.cut_short,
+        "caveats": report.caveats,
+        "setup_s": round(report.setup_s, 2),
+        "elapsed_s": round(report.elapsed, 2),
+        "problems": report.problems,
+    }
