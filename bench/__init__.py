@@ -9,6 +9,12 @@ interleaved; the ratio figure/baseline is the number to watch, not the absolute 
   through a 3-step menu to a queue, as the dialplan makes them. Target: figure ≥ 0.9 × baseline.
 - fault tolerance: `fastagi-ivr` on the figure again while one faulty peer holds a connection (half a
   header then silence, or nothing at all); target: the others' p99 < 1.5 × without.
+- `ami-ingest` (bench.ami_ingest): the AMI listener (AMIClient + CallListener + Store) fed a synthetic
+  stream built from the real call streams of tests/ami/fixtures, over loopback, against a plain reader
+  with executemany: events/s (target: figure ≥ 0.5 × baseline, and ≥ 40 000 absolute), events lost
+  (target 0), p99 lag from a call's last Hangup to its row committed at 1 000 and 5 000 events/s
+  (target < 100 ms at 5 000). `--only ami-ingest` runs it alone; `python -m bench.ami_ingest --profile
+  OUT` profiles the figure.
 - `sandbox-ivr` (bench.sandbox): end to end on the Asterisk sandbox, the highest calls per second with
   < 1 % failed calls through the FastAGI IVR route, against the same calls through a pure-dialplan
   route (bench/asterisk/extensions_bench.conf); target: figure ≥ 0.8 × baseline. sipp places the

@@ -1,6 +1,8 @@
-"""`python -m bench [--quick] [--json] [--sandbox-only | --no-sandbox]`: prints figure, baseline and ratio
-of the FastAGI benchmarks, then of the end-to-end one on the Asterisk sandbox (bench.sandbox: root,
-sipp, a few minutes); exits 1 if any run failed."""
+"""`python -m bench [--quick] [--json] [--sandbox-only | --no-sandbox | --only SECTION]`: prints figure,
+baseline and ratio of the FastAGI benchmarks, then of the AMI ingest one (bench.ami_ingest: the AMI
+listener's events/s into the store, against a plain reader, and its lag at fixed rates), then of the
+end-to-end one on the Asterisk sandbox (bench.sandbox: root, sipp, a few minutes); exits 1 if any run
+failed."""
 
 from __future__ import annotations
 
@@ -9,9 +11,15 @@ import asyncio
 import json
 import sys
 
-from . import sandbox
-from .report import as_json, sandbox_json, sandbox_table, table
+from . import ami_ingest, sandbox
+from .report import ami_json, ami_table, as_json, sandbox_json, sandbox_table, table
 from .runner import FULL, QUICK, run
+
+SECTIONS = ("fastagi", "ami-ingest", "sandbox")
+
+
+def _progress(text: str) -> None:
+    print(f"  {text}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,24 +28,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--sandbox-only", action="store_true", help="only the end-to-end benchmark on the sandbox")
-    which.add_argument("--no-sandbox", action="store_true", help="only the FastAGI benchmarks")
+    which.add_argument("--no-sandbox", action="store_true", help="only the FastAGI and AMI ingest benchmarks")
+    which.add_argument("--only", choices=SECTIONS, help="only this section")
     args = parser.parse_args(argv)
+    if args.sandbox_only:
+        sections = {"sandbox"}
+    elif args.no_sandbox:
+        sections = {"fastagi", "ami-ingest"}
+    elif args.only:
+        sections = {args.only}
+    else:
+        sections = set(SECTIONS)
     ok = True
     out: dict = {}
-    if not args.sandbox_only:
+    printed = False
+
+    def gap() -> None:
+        if printed and not args.json:
+            print(flush=True)
+
+    if "fastagi" in sections:
         report = asyncio.run(run(QUICK if args.quick else FULL))
         ok = report.ok
         if args.json:
             out.update(json.loads(as_json(report)))
         else:
             print(table(report), flush=True)
-    if not args.no_sandbox:
-        if not args.json and not args.sandbox_only:
-            print(flush=True)
+        printed = True
+    if "ami-ingest" in sections:
+        gap()
+        print("AMI ingest: a synthetic stream from the real call streams, as fast as taken, then at fixed rates …",
+              file=sys.stderr, flush=True)
+        ingest = asyncio.run(ami_ingest.run(ami_ingest.QUICK if args.quick else ami_ingest.FULL,
+                                            progress=_progress))
+        ok = ok and ingest.ok
+        if args.json:
+            out["ami_ingest"] = ami_json(ingest)
+        else:
+            print(ami_table(ingest), flush=True)
+        printed = True
+    if "sandbox" in sections:
+        gap()
         print("end to end on the Asterisk sandbox: starting it, then calls at rising rates …", file=sys.stderr,
               flush=True)
-        result = sandbox.run(sandbox.QUICK if args.quick else sandbox.FULL,
-                             progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+        result = sandbox.run(sandbox.QUICK if args.quick else sandbox.FULL, progress=_progress)
         ok = ok and result.ok
         if args.json:
             out["sandbox"] = sandbox_json(result)
