@@ -14,16 +14,15 @@ import json
 import sys
 from pathlib import Path
 
-from panoramisk.message import Message
-
 from .client import AMIClient
+from .protocol import AmiEvent
 
 
 async def capture(host: str, port: int, user: str, secret: str, out: Path, seconds: float) -> int:
     count = 0
     with out.open("w", encoding="utf-8") as sink:
 
-        async def on_event(message: Message) -> None:
+        async def on_event(message: AmiEvent) -> None:
             nonlocal count
             sink.write(json.dumps(dict(message.items()), ensure_ascii=False) + "\n")
             sink.flush()

@@ -1,6 +1,6 @@
 """An AMI connection that stays up: login, ordered events, ping with a deadline, reconnect.
 
-Built on asyncio streams with panoramisk's Message parser, because panoramisk 1.4's Manager loses
+Built on asyncio streams (panoramisk's Message for action responses), because panoramisk 1.4's Manager loses
 UTF-8 characters split across reads, runs each async callback as an untracked task (event order
 lost), never checks its pings (a half-open socket goes unnoticed) and reconnects on a fixed delay.
 """
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from panoramisk.message import Message
 
-from .protocol import END, ActionIds, AMIProtocolError, format_action, parse_banner, parse_message
+from .protocol import END, ActionIds, AmiEvent, AMIProtocolError, as_response, format_action, parse_banner, parse_fields
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[Message], Awaitable[None]]
+EventHandler = Callable[[AmiEvent], Awaitable[None]]
 ConnectHandler = Callable[["AMIClient"], Awaitable[None]]
 
 MESSAGE_LIMIT = 1 << 20  # bytes: one AMI message larger than this is a protocol fault
@@ -127,7 +127,7 @@ class AMIClient:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port, limit=MESSAGE_LIMIT), self.connect_timeout)
         self._writer = writer
-        queue: asyncio.Queue[Message] = asyncio.Queue(EVENT_QUEUE)
+        queue: asyncio.Queue[AmiEvent] = asyncio.Queue(EVENT_QUEUE)
         tasks: list[asyncio.Task[None]] = []
         try:
             self.version = parse_banner(await asyncio.wait_for(reader.readline(), self.connect_timeout))
@@ -153,13 +153,13 @@ class AMIClient:
             writer.close()
             self._writer = None
 
-    async def _read(self, reader: asyncio.StreamReader, queue: asyncio.Queue[Message]) -> None:
+    async def _read(self, reader: asyncio.StreamReader, queue: asyncio.Queue[AmiEvent]) -> None:
         while True:
             try:
                 block = await reader.readuntil(END)
             except asyncio.LimitOverrunError:
                 raise AMIProtocolError(f"AMI message larger than {MESSAGE_LIMIT} bytes") from None
-            message = parse_message(block[: -len(END)])
+            message = parse_fields(block[: -len(END)])
             if message is None:
                 continue
             if self._route_reply(message):
@@ -168,7 +168,7 @@ class AMIClient:
                 self.stats.events += 1
                 await queue.put(message)
 
-    def _route_reply(self, message: Message) -> bool:
+    def _route_reply(self, message: AmiEvent) -> bool:
         action_id = message.get("ActionID")
         if not action_id or action_id not in self._pending:
             return False
@@ -177,19 +177,19 @@ class AMIClient:
             if collect is None or message.get("Response") == "Error":
                 del self._pending[action_id]
                 if not future.done():
-                    future.set_result(message)
+                    future.set_result(as_response(message))
             return True  # a list's Success response: its events follow
         if collect is not None and "Event" in message:
             if message.get("EventList") == "Complete":
                 del self._pending[action_id]
                 if not future.done():
-                    future.set_result(message)
+                    future.set_result(as_response(message))
             else:
-                collect.append(message)
+                collect.append(as_response(message))
             return True
         return False
 
-    async def _dispatch(self, queue: asyncio.Queue[Message]) -> None:
+    async def _dispatch(self, queue: asyncio.Queue[AmiEvent]) -> None:
         # One consumer, awaited in turn: events reach the handler in the order Asterisk sent them.
         while True:
             message = await queue.get()

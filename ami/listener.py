@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from panoramisk.message import Message
-
 from recordings import RecordingInfo, measure, resolve
 from recordings.files import RecordingError
 from store import CallRecord, RecordingRecord, Store, calls
@@ -82,7 +80,9 @@ async def settled_recording(recordings_dir: Path, linkedid: str, relative: str,
     problem = "no file"
     while True:
         try:
-            info = await asyncio.to_thread(measure, path)
+            # A closed file is measured in place (a stat and a 44-byte header: microseconds); one
+            # still being written is polled from a thread.
+            info = measure(path) if settle_timeout <= 0 else await asyncio.to_thread(measure, path)
         except RecordingError as exc:
             info, problem = None, str(exc)
         if info is not None and info.duration_s > 0 and (info == last or settle_timeout <= 0):
@@ -113,7 +113,7 @@ class CallListener:
         self._finishing: dict[str, asyncio.Task[CallRecord | None]] = {}
         self._held: list[Mapping[str, str]] | None = None
 
-    async def on_event(self, event: Message) -> None:
+    async def on_event(self, event: Mapping[str, str]) -> None:
         if self._held is not None:
             self._held.append(event)
             return

@@ -8,6 +8,7 @@ it). Parsing of a complete block reuses panoramisk's Message.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from panoramisk.message import Message
 
@@ -26,10 +27,34 @@ def parse_banner(line: bytes) -> str:
     return text.partition("/")[2]
 
 
-def parse_message(block: bytes) -> Message | None:
-    """One message block (without the final blank line) → Message; None if neither event nor response."""
-    text = block.decode("utf-8", errors="replace").strip("\r\n")
-    return Message.from_line(text)
+AmiEvent = dict[str, Any]  # field → value; a field sent several times → list of values
+
+
+def parse_fields(block: bytes) -> AmiEvent | None:
+    """One message block (without the final blank line) → its fields; None if neither event nor response.
+
+    A plain dict, not panoramisk's case-insensitive Message: events are the hot path (the bench's
+    ami-ingest: building a Message cost ~20 µs an event against ~7 µs for a dict), and Asterisk spells
+    each field one way. Action responses are wrapped in a Message by the client.
+    """
+    fields: AmiEvent = {}
+    for line in block.decode("utf-8", errors="replace").split("\r\n"):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            if line.endswith(":"):  # "Key:" with an empty value
+                key, value = line[:-1], ""
+            else:
+                continue
+        if key in fields:
+            old = fields[key]
+            fields[key] = [*old, value] if isinstance(old, list) else [old, value]
+        else:
+            fields[key] = value
+    return fields if "Event" in fields or "Response" in fields else None
+
+
+def as_response(fields: AmiEvent) -> Message:
+    return Message(fields)
 
 
 def format_action(fields: dict[str, object]) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import sqlite_utils
 
@@ -42,20 +42,19 @@ class CallRecord:
     recordings: tuple[RecordingRecord, ...] = field(default=())
 
 
+_COLUMNS = (*(f.name for f in fields(CallRecord) if f.name not in ("recordings", "recovered")), "recovered")
+# Built once: the listener writes one call per finished call, thousands a minute at peak.
+_UPSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "  # noqa: S608 - the dataclass's names
+    f"ON CONFLICT (linkedid) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS if c != 'linkedid')}"
+)
+
+
 def save_call(db: sqlite_utils.Database, call: CallRecord) -> None:
     """Write or rewrite a call and its recordings (idempotent on linkedid and path)."""
     if call.disposition not in DISPOSITIONS:
         raise ValueError(f"call {call.linkedid}: unknown disposition {call.disposition!r}")
-    row = asdict(call)
-    row.pop("recordings")
-    row["recovered"] = int(call.recovered)
-    columns = list(row)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "linkedid")
-    db.execute(
-        f"INSERT INTO calls ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "  # noqa: S608 - column names are the dataclass's
-        f"ON CONFLICT (linkedid) DO UPDATE SET {updates}",
-        list(row.values()),
-    )
+    db.execute(_UPSERT_CALL, [getattr(call, c) for c in _COLUMNS[:-1]] + [int(call.recovered)])
     if call.recordings and call.client_code is None:
         raise ValueError(f"call {call.linkedid}: a recording needs a client")
     for rec in call.recordings:
