@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 import sqlite_utils
@@ -20,6 +21,16 @@ def open_db(config: Config) -> sqlite_utils.Database:
     """The store for a command: created or migrated first, like `permanence serve` does."""
     migrate(config.store.path)
     return connect(config.store.path)
+
+
+@contextlib.contextmanager
+def store_db(config: Config) -> Iterator[sqlite_utils.Database]:
+    """open_db for a with-block: the connection is closed whatever happens."""
+    db = open_db(config)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 class CLIError(Exception):

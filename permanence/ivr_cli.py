@@ -11,7 +11,7 @@ from ivr.validate import MenuError, validate
 from recordings.prompts import PromptCatalog
 from store import menus
 
-from .cliutil import CLIError, add_command, add_group, open_db
+from .cliutil import CLIError, add_command, add_group, open_db, store_db
 from .config import Config
 
 
@@ -74,23 +74,18 @@ def cmd_apply(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
-    db = open_db(config)
-    try:
-        item = menus.rollback_menu(db, args.menu)
-    except menus.MenuStoreError as exc:
-        raise CLIError(str(exc)) from None
-    finally:
-        db.close()
+    with store_db(config) as db:
+        try:
+            item = menus.rollback_menu(db, args.menu)
+        except menus.MenuStoreError as exc:
+            raise CLIError(str(exc)) from None
     print(f"menu {item.name} back to v{item.version} (next call)")
     return 0
 
 
 def cmd_versions(config: Config, args: argparse.Namespace) -> int:
-    db = open_db(config)
-    try:
+    with store_db(config) as db:
         versions = menus.menu_versions(db, args.menu)
-    finally:
-        db.close()
     if not versions:
         raise CLIError(f"no menu {args.menu}")
     for version, created, active in versions:

@@ -105,3 +105,16 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last error: {last_error!r})")
+
+
+def two_clients(tmp_path: Path):
+    """A migrated store file with clients 1000 (A) and 2000 (B); yields the connection, then closes it."""
+    from store import clients, connect, migrate
+
+    path = tmp_path / "s.sqlite3"
+    migrate(path)
+    conn = connect(path)
+    clients.add_client(conn, "1000", "A")
+    clients.add_client(conn, "2000", "B")
+    yield conn
+    conn.close()

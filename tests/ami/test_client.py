@@ -32,13 +32,6 @@ async def wait_until(predicate, timeout=3.0):
             await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def fake():
-    server = FakeAMI()
-    await server.start()
-    yield server
-    await server.close()
-
 
 async def test_utf8_character_split_across_reads_survives(fake):
     # panoramisk 1.4 decodes each TCP chunk alone with errors='ignore': the 'é' would vanish.

@@ -9,16 +9,8 @@ import pytest
 from ami import AMIClient
 from ami.protocol import AMIProtocolError, parse_banner
 
-from .fake_ami import FakeAMI, block
+from .fake_ami import block
 from .test_client import running, wait_until
-
-
-@pytest.fixture
-async def fake():
-    server = FakeAMI()
-    await server.start()
-    yield server
-    await server.close()
 
 
 async def test_a_message_cut_at_every_byte_position_arrives_whole(fake):

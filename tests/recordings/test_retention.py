@@ -5,21 +5,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from recordings.retention import purge_files
-from store import CallRecord, RecordingRecord, Scope, calls, clients, connect, migrate, retention
+from store import CallRecord, RecordingRecord, Scope, calls, retention
 from store.clock import iso
+from tests.support import two_clients
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "s.sqlite3"
-    migrate(path)
-    conn = connect(path)
-    clients.add_client(conn, "1000", "A")
-    clients.add_client(conn, "2000", "B")
-    yield conn
-    conn.close()
+    yield from two_clients(tmp_path)
 
 
 def _recording(db, root, client: str, linkedid: str, age_days: int) -> None:

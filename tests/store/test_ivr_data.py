@@ -7,19 +7,14 @@ import pytest
 from store import Scope, callers, calls, checkin, clients, connect, ivr_path, menus, migrate
 from store.calls import CallRecord
 from store.menus import MenuStoreError
+from tests.support import two_clients
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "s.sqlite3"
-    migrate(path)
-    conn = connect(path)
-    clients.add_client(conn, "1000", "A")
-    clients.add_client(conn, "2000", "B")
-    yield conn
-    conn.close()
+    yield from two_clients(tmp_path)
 
 
 def test_apply_versions_and_rollback(db):
