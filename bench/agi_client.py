@@ -1,16 +1,14 @@
 """The load generator: plays Asterisk on FastAGI, one TCP connection per AGI session, and checks
-every session against bench.scenario.
+every session against bench.scenario. A session counts only if the server sent exactly the commands
+bench.scenario expects, in order, and then hung up.
 
-Like a channel, a call keeps its variables: SET VARIABLE stores a value, GET VARIABLE reads it back
-(`200 result=1 (value)`, or `200 result=0` if unset), so the `ivr` session reads what `dnis` set.
-STREAM FILE and WAIT FOR DIGIT answer from the call's script (see bench.scenario). A session counts
-only if the server sent exactly the commands bench.scenario expects, in order, and then hung up.
+The parts: bench.agi_session (the request header, and a session on the wire: how each command is
+answered), bench.agi_faulty (the faulty peer); this module checks the sessions and makes the calls.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import re
 import time
@@ -18,50 +16,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import scenario as sc
-from .scenario import HOST, Press
+from .agi_faulty import FAULTS, FaultyPeer
+from .agi_session import SESSION_TIMEOUT, header, session, uniqueid
 
-SESSION_TIMEOUT = 10.0  # seconds: a server that never hangs up fails the session, not the bench
-
-_HEADER = (
-    ("agi_network", "yes"),
-    ("agi_network_script", "{script}"),
-    ("agi_request", "agi://{host}:{port}/{script}"),
-    ("agi_channel", "PJSIP/trunk-{n:08x}"),
-    ("agi_language", "{language}"),
-    ("agi_type", "PJSIP"),
-    ("agi_uniqueid", "{uniqueid}"),
-    ("agi_version", "20.5.0"),
-    ("agi_callerid", "{caller}"),
-    ("agi_calleridname", sc.CALLER_NAME),
-    ("agi_callingpres", "0"),
-    ("agi_callingani2", "0"),
-    ("agi_callington", "0"),
-    ("agi_callingtns", "0"),
-    ("agi_dnid", sc.DIALLED),
-    ("agi_rdnis", "unknown"),
-    ("agi_context", "{context}"),
-    ("agi_extension", "{extension}"),
-    ("agi_priority", "{priority}"),
-    ("agi_enhanced", "0.0"),
-    ("agi_accountcode", ""),  # Asterisk sends `agi_accountcode: ` (with the space) when empty
-    ("agi_threadid", "140245081482816"),
-    ("agi_arg_1", "{arg}"),
-)
-_HEADER_TEMPLATE = "".join(f"{key}: {value}\n" for key, value in _HEADER) + "\n"
-
-
-def header(port: int, n: int, caller: str, script: str = "dnis", arg: str = sc.DIALLED,
-           language: str = sc.CHANNEL_LANGUAGE) -> bytes:
-    """The request header of call n's `dnis` session (or, with script='ivr', of its `ivr` session)."""
-    dnis = script == "dnis"
-    return _HEADER_TEMPLATE.format(
-        host=HOST, port=port, n=n, uniqueid=uniqueid(n), script=script, caller=caller, arg=arg, language=language,
-        context="from-trunk" if dnis else "permanence-call", extension=sc.DIALLED if dnis else "client",
-        priority="2" if dnis else "4").encode()
-
-
-def uniqueid(n: int) -> str:
-    return f"1700000000.{n}"
+__all__ = [
+    "CALLS", "FAULTS", "SESSION_TIMEOUT", "Callers", "DnisOutcome", "FaultyPeer", "Load", "check_dnis", "check_ivr",
+    "dnis_call", "header", "ivr_call", "load", "session", "uniqueid",
+]
 
 
 # ---- checking a dnis session (agi/routes/dnis.py on a known DID, with a caller id) ---------------
@@ -154,95 +115,6 @@ class Callers:
             return []
         number = wrong[0]
         return [f"{len(wrong)} caller(s) counted wrong, e.g. {number}: CALLER_CALLS {sorted(self.seen[number])}"]
-
-
-# ---- the wire -----------------------------------------------------------------------------------
-
-
-class _Session(asyncio.Protocol):
-    """One AGI session on a bare asyncio.Protocol: far cheaper per line than streams, so that the load
-    generator costs less than the servers it measures."""
-
-    def __init__(self, header: bytes, channel: dict[str, str], presses: list[Press],
-                 done: asyncio.Future[str | None]) -> None:
-        self._header = header
-        self._channel = channel
-        self._presses = presses
-        self._done = done
-        self._buffer = b""
-        self._transport: asyncio.Transport | None = None
-        self.lines: list[bytes] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.write(self._header)
-
-    def data_received(self, data: bytes) -> None:
-        assert self._transport is not None
-        buffer = self._buffer + data
-        start = 0
-        replies = []
-        while (end := buffer.find(b"\n", start)) >= 0:
-            line = buffer[start:end + 1]
-            start = end + 1
-            self.lines.append(line)
-            replies.append(self._reply(line))
-        self._buffer = buffer[start:]
-        if replies:
-            self._transport.write(b"".join(replies))
-
-    def _reply(self, line: bytes) -> bytes:
-        if line.startswith(b"SET VARIABLE "):
-            name, _, value = line[13:-1].decode().partition(" ")
-            if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-                value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            self._channel[name] = value
-            return b"200 result=1\n"
-        if line.startswith(b"GET VARIABLE "):
-            value = self._channel.get(line[13:-1].decode().strip())
-            return b"200 result=0\n" if value is None else f"200 result=1 ({value})\n".encode()
-        presses = self._presses
-        if line.startswith(b"STREAM FILE "):
-            played = line[12:].split(b" ", 1)[0].decode()
-            if presses and presses[0].during is not None and played.endswith("/" + presses[0].during):
-                return f"200 result={ord(presses.pop(0).digit)} endpos={sc.ENDPOS_INTERRUPTED}\n".encode()
-            return f"200 result=0 endpos={sc.ENDPOS_PLAYED}\n".encode()
-        if line.startswith(b"WAIT FOR DIGIT "):
-            if presses and presses[0].during is None:
-                return f"200 result={ord(presses.pop(0).digit)}\n".encode()
-            return b"200 result=0\n"
-        return b"510 Invalid or unknown command\n"
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._done.done():
-            return
-        if exc is not None:
-            self._done.set_result(f"{exc.__class__.__name__} after {len(self.lines)} commands")
-        elif self._buffer:
-            self._done.set_result("connection closed in the middle of a command")
-        else:
-            self._done.set_result(None)
-
-
-async def session(port: int, header: bytes, channel: dict[str, str],
-                  presses: list[Press] | None = None) -> tuple[str | None, list[bytes]]:
-    """One AGI session, until the server closes: (None, commands) on a clean end, else (why, commands)."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[str | None] = loop.create_future()
-    conversation = _Session(header, channel, presses if presses is not None else [], done)
-    try:
-        async with asyncio.timeout(SESSION_TIMEOUT):
-            transport, _ = await loop.create_connection(lambda: conversation, HOST, port)
-            try:
-                reason = await done
-            finally:
-                transport.close()
-    except TimeoutError:  # before OSError, of which it is a subclass
-        return f"no end of session within {SESSION_TIMEOUT:g} s ({len(conversation.lines)} commands)", []
-    except OSError as exc:
-        return f"connect: {exc.__class__.__name__}", []
-    return reason, conversation.lines
 
 
 def _channel(n: int) -> dict[str, str]:
@@ -340,68 +212,3 @@ async def load(port: int, kind: str, calls: int, concurrency: int, callers: Call
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     return Load(calls, concurrency, elapsed, len(latencies), sessions, failures, latencies)
-
-
-# ---- a faulty peer ------------------------------------------------------------------------------
-
-FAULTS = {
-    "half-header": "sends half an AGI header, then stays silent",
-    "silent": "connects and sends nothing",
-}
-
-
-class _Faulty(asyncio.Protocol):
-    def __init__(self, payload: bytes, lost: asyncio.Future[None]) -> None:
-        self._payload = payload
-        self._lost = lost
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        if self._payload:
-            transport.write(self._payload)
-
-    def data_received(self, data: bytes) -> None:
-        pass  # a faulty peer reads nothing it is sent
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self._lost.done():
-            self._lost.set_result(None)
-
-
-class FaultyPeer:
-    """One faulty connection kept open to the server while the others call: when the server drops it
-    (its header timeout), the peer connects again. `connections` counts them: the server must see each
-    as one header error."""
-
-    def __init__(self, port: int, variant: str) -> None:
-        if variant not in FAULTS:
-            raise ValueError(f"no fault {variant!r}")
-        whole = header(port, 0, sc.caller_number(0))
-        self._payload = whole[:len(whole) // 2] if variant == "half-header" else b""
-        self._port = port
-        self._task: asyncio.Task[None] | None = None
-        self._connected = asyncio.Event()
-        self.connections = 0
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-        await asyncio.wait_for(self._connected.wait(), SESSION_TIMEOUT)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            lost: asyncio.Future[None] = loop.create_future()
-            transport, _ = await loop.create_connection(functools.partial(_Faulty, self._payload, lost),
-                                                        HOST, self._port)
-            self.connections += 1
-            self._connected.set()
-            try:
-                await lost
-            finally:
-                transport.close()
