@@ -20,6 +20,7 @@ from pathlib import Path
 from tests.support import rtp_range, write_test_config
 
 from .sandbox_calls import BASELINE_DID, FIGURE_DID, SetupError, Step, run_step
+from .scenario import three_step_menu
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA_ETC = ROOT / "bench" / "asterisk"
@@ -28,28 +29,13 @@ BIN = Path(sys.executable).parent
 
 CLIENT_CODE = "1000"  # the client whose prompts svi_prompts/clients/1000 holds
 MENU = "bench-e2e"
-MENU_YAML = f"""\
-menu: {MENU}
-client: "{CLIENT_CODE}"
-description: end-to-end bench, 3 steps to a goodbye
-languages: [fr, en]
-timezone: America/Toronto
-entry: language
-nodes:
-  language: {{type: language, prompt: common:choose-language, choices: {{"1": fr, "2": en}}, timeout: 4,
-             default: fr, next: hours}}
-  hours: {{type: time, hours: {{mon-sun: 24h}}, open: main, closed: closed}}
-  main:
-    type: menu
-    prompt: [welcome, menu-main]
-    choices: {{"1": done}}
-    timeout: 4
+MENU_YAML = three_step_menu(MENU, "end-to-end bench, 3 steps to a goodbye", '{"1": done}', """\
     retries: 1
     on_invalid: lost
-  done: {{type: hangup, prompt: common:goodbye}}
-  lost: {{type: hangup}}
-  closed: {{type: hangup}}
-"""
+  done: {type: hangup, prompt: common:goodbye}
+  lost: {type: hangup}
+  closed: {type: hangup}
+""")
 RTP_PORTS = 4000  # 2,000 calls at once
 START_TIMEOUT = 60.0
 LOOKUP_WARNING = "resolve_match_or_first: Unable to lookup"  # Asterisk: a name it failed to resolve

@@ -40,10 +40,13 @@ WAIT_MS = 4000  # the menu's `timeout: 4`, as WAIT FOR DIGIT sends it
 ENDPOS_INTERRUPTED = 1234
 ENDPOS_PLAYED = 8000
 
-MENU_YAML = f"""\
-menu: {MENU}
+def three_step_menu(name: str, description: str, choices: str, rest: str) -> str:
+    """A menu of three steps — language choice, open around the clock, main menu — the benches share;
+    `choices` is the main menu's YAML mapping, `rest` the YAML of its targets and other settings."""
+    return f"""\
+menu: {name}
 client: "{CLIENT_CODE}"
-description: bench menu, 3 steps to a queue
+description: {description}
 languages: [fr, en]
 timezone: America/Toronto
 entry: language
@@ -54,14 +57,18 @@ nodes:
   main:
     type: menu
     prompt: [welcome, menu-main]
-    choices: {{"1": reception, "2": sales}}
+    choices: {choices}
     timeout: 4
+{rest}"""
+
+
+MENU_YAML = three_step_menu(MENU, "bench menu, 3 steps to a queue", '{"1": reception, "2": sales}', f"""\
     on_invalid: reception
   closed: {{type: play, prompt: closed, next: voicemail}}
   voicemail: {{type: voicemail, mailbox: "{CLIENT_CODE}"}}
   reception: {{type: queue, queue: {CLIENT_CODE}-accueil, options: {{timeout: "300"}}}}
   sales: {{type: queue, queue: {CLIENT_CODE}-ventes, options: {{timeout: "120"}}}}
-"""
+""")
 LANGUAGE_CHOICES = {"1": "fr", "2": "en"}
 LANGUAGE_PROMPT = "choose-language"  # common:choose-language
 MAIN_PROMPTS = ("welcome", "menu-main")  # the client's own
