@@ -18,7 +18,7 @@ from typing import TypeVar
 import sqlite_utils
 
 from . import callers, calls, checkin, clients, ivr_path, menus, retention, users
-from .calls import CallRecord, RecordingRecord
+from .calls import CallEvent, CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
 from .numbers import NumberError, to_e164
@@ -31,7 +31,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
+    "CallEvent", "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
     "StoreError", "User", "UserError", "callers", "calls", "checkin", "clients", "connect", "ivr_path", "menus",
     "migrate", "retention", "to_e164", "users",
 ]

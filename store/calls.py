@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 
 import sqlite_utils
@@ -25,6 +26,15 @@ class RecordingRecord:
 
 
 @dataclass(frozen=True)
+class CallEvent:
+    """One line of a call's timeline: what happened, when, on which channel."""
+    at: str
+    kind: str
+    channel: str | None = None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CallRecord:
     linkedid: str
     started_at: str
@@ -38,11 +48,21 @@ class CallRecord:
     ended_at: str | None = None
     duration_s: float | None = None
     hangup_cause: int | None = None
+    queue: str | None = None
+    agent: str | None = None
+    queued_at: str | None = None
+    wait_s: float | None = None  # from joining the queue to an agent answering, or to leaving unanswered
+    talk_s: float | None = None  # from an agent answering to the end of the conversation
+    hangup_side: str | None = None  # caller, agent or system: who ended the call
+    transfers: int = 0
     recovered: bool = False
     recordings: tuple[RecordingRecord, ...] = field(default=())
+    events: tuple[CallEvent, ...] = field(default=())
 
 
-_COLUMNS = (*(f.name for f in fields(CallRecord) if f.name not in ("recordings", "recovered")), "recovered")
+HANGUP_SIDES = ("caller", "agent", "system")
+_COLUMNS = (*(f.name for f in fields(CallRecord) if f.name not in ("recordings", "recovered", "events")),
+            "recovered")
 # Built once: the listener writes one call per finished call, thousands a minute at peak.
 _UPSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "  # noqa: S608 - the dataclass's names
@@ -54,6 +74,8 @@ def save_call(db: sqlite_utils.Database, call: CallRecord) -> None:
     """Write or rewrite a call and its recordings (idempotent on linkedid and path)."""
     if call.disposition not in DISPOSITIONS:
         raise ValueError(f"call {call.linkedid}: unknown disposition {call.disposition!r}")
+    if call.hangup_side is not None and call.hangup_side not in HANGUP_SIDES:
+        raise ValueError(f"call {call.linkedid}: unknown hang-up side {call.hangup_side!r}")
     db.execute(_UPSERT_CALL, [getattr(call, c) for c in _COLUMNS[:-1]] + [int(call.recovered)])
     if call.recordings and call.client_code is None:
         raise ValueError(f"call {call.linkedid}: a recording needs a client")
@@ -64,6 +86,13 @@ def save_call(db: sqlite_utils.Database, call: CallRecord) -> None:
             "size_bytes = excluded.size_bytes, duration_s = excluded.duration_s",
             [call.linkedid, call.client_code, rec.path, rec.size_bytes, rec.duration_s, rec.format, now_iso()],
         )
+    if call.events:
+        # The timeline is rewritten whole: a call rebuilt later (CEL) replaces what was followed live.
+        db.execute("DELETE FROM call_events WHERE linkedid = ?", [call.linkedid])
+        db.conn.executemany(
+            "INSERT INTO call_events (linkedid, at, kind, channel, detail) VALUES (?, ?, ?, ?, ?)",
+            [(call.linkedid, e.at, e.kind, e.channel, json.dumps(e.detail, ensure_ascii=False, sort_keys=True))
+             for e in call.events])
 
 
 
@@ -79,7 +108,8 @@ def known_linkedids(db: sqlite_utils.Database, linkedids: list[str]) -> set[str]
 
 _CALL_COLUMNS = (
     "linkedid, client_code, did, dialled, caller_number, caller_name, started_at, answered_at, "
-    "ended_at, duration_s, disposition, hangup_cause, recovered"
+    "ended_at, duration_s, disposition, hangup_cause, queue, agent, queued_at, wait_s, talk_s, "
+    "hangup_side, transfers, recovered"
 )
 
 
@@ -109,7 +139,15 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str) -> dict | N
     calls = [_call_row(rows[0])]
     _attach_recordings(db, calls)
     calls[0]["ivr_path"] = ivr_path(db, linkedid)
+    calls[0]["timeline"] = timeline(db, linkedid)
     return calls[0]
+
+
+def timeline(db: sqlite_utils.Database, linkedid: str) -> list[dict]:
+    """A call's events in order (scope is checked by the caller: get_call)."""
+    return [{"at": r["at"], "kind": r["kind"], "channel": r["channel"], "detail": json.loads(r["detail"])}
+            for r in db.query("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? "
+                              "ORDER BY at, id", [linkedid])]
 
 
 def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int) -> dict | None:

@@ -151,4 +151,38 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE recordings ADD COLUMN purged_at TEXT;
     """,
+    # 6: what the queue and the agents did on each call, how it ended, its event timeline; agents
+    # (SIP softphones: the digest HA1, never the password) and the queues they answer (static members).
+    """
+    ALTER TABLE calls ADD COLUMN queue TEXT;
+    ALTER TABLE calls ADD COLUMN agent TEXT;
+    ALTER TABLE calls ADD COLUMN queued_at TEXT;
+    ALTER TABLE calls ADD COLUMN wait_s REAL;
+    ALTER TABLE calls ADD COLUMN talk_s REAL;
+    ALTER TABLE calls ADD COLUMN hangup_side TEXT
+        CHECK (hangup_side IS NULL OR hangup_side IN ('caller', 'agent', 'system'));
+    ALTER TABLE calls ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX calls_queue_started ON calls(queue, started_at);
+    CREATE TABLE call_events (
+        id INTEGER PRIMARY KEY,
+        linkedid TEXT NOT NULL REFERENCES calls(linkedid),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        channel TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX call_events_call ON call_events(linkedid, at, id);
+    CREATE TABLE agents (
+        id TEXT PRIMARY KEY CHECK (id GLOB '[1-9][0-9][0-9]*' AND length(id) <= 6 AND id NOT GLOB '*[^0-9]*'),
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        sip_ha1 TEXT NOT NULL CHECK (length(sip_ha1) = 32),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE queue_members (
+        queue TEXT NOT NULL,
+        agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+        penalty INTEGER NOT NULL DEFAULT 0 CHECK (penalty BETWEEN 0 AND 100),
+        PRIMARY KEY (queue, agent_id)
+    );
+    """,
 ]
