@@ -42,6 +42,8 @@ def migrate(path: str | Path) -> int:
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise StoreError(f"{path}: cannot switch to WAL journal (got {mode})")
+        # Off while migrating (SQLite's way to rebuild a table others reference); checked before commit.
+        db.execute("PRAGMA foreign_keys = OFF")
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -55,6 +57,9 @@ def migrate(path: str | Path) -> int:
                 for statement in _statements(MIGRATIONS[version - 1]):
                     db.execute(statement)
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise StoreError(f"{path}: migration left {len(broken)} broken reference(s), first {broken[0]}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -152,7 +152,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE recordings ADD COLUMN purged_at TEXT;
     """,
     # 6: what the queue and the agents did on each call, how it ended, its event timeline; agents
-    # (SIP softphones: the digest HA1, never the password) and the queues they answer (static members).
+    # (SIP softphones: the digest HA1, never the password) and the queues they answer (static members);
+    # supervisors, browser sessions, the recordings' access audit, each client's window and service level.
     """
     ALTER TABLE calls ADD COLUMN queue TEXT;
     ALTER TABLE calls ADD COLUMN agent TEXT;
@@ -184,5 +185,40 @@ MIGRATIONS: list[str] = [
         penalty INTEGER NOT NULL DEFAULT 0 CHECK (penalty BETWEEN 0 AND 100),
         PRIMARY KEY (queue, agent_id)
     );
+    -- Accounts: supervisors besides admins and clients (a table rebuild: SQLite cannot alter a CHECK);
+    -- browser sessions with their CSRF token (hashes only); every access to a recording, audited.
+    CREATE TABLE users_new (
+        login TEXT PRIMARY KEY CHECK (length(login) BETWEEN 1 AND 64),
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'client')),
+        client_code TEXT REFERENCES clients(code),
+        created_at TEXT NOT NULL,
+        CHECK ((role = 'client') = (client_code IS NOT NULL))
+    );
+    INSERT INTO users_new SELECT login, password_hash, role, client_code, created_at FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+    CREATE TABLE sessions (
+        session_hash TEXT PRIMARY KEY,
+        login TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        address TEXT
+    );
+    CREATE INDEX sessions_login ON sessions(login);
+    CREATE TABLE recording_access (
+        id INTEGER PRIMARY KEY,
+        recording_id INTEGER NOT NULL REFERENCES recordings(id),
+        login TEXT NOT NULL,
+        at TEXT NOT NULL,
+        address TEXT,
+        bytes INTEGER NOT NULL,
+        status INTEGER NOT NULL
+    );
+    CREATE INDEX recording_access_at ON recording_access(at);
+    -- How far back a client sees its history (days) and its service-level threshold (seconds).
+    ALTER TABLE clients ADD COLUMN history_days INTEGER NOT NULL DEFAULT 60 CHECK (history_days >= 1);
+    ALTER TABLE clients ADD COLUMN service_level_s INTEGER NOT NULL DEFAULT 20 CHECK (service_level_s >= 1);
     """,
 ]

@@ -10,7 +10,7 @@ import sqlite_utils
 from .clients import get_client
 from .clock import now_iso
 
-ROLES = ("admin", "client")
+ROLES = ("admin", "supervisor", "client")
 LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
@@ -36,7 +36,7 @@ def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: st
         if not client_code or get_client(db, client_code) is None:
             raise UserError(f"user {login}: no client {client_code!r}")
     elif client_code is not None:
-        raise UserError(f"user {login}: an admin is not bound to a client")
+        raise UserError(f"user {login}: only a client user is bound to a client ({role} given one)")
     if get_user(db, login) is not None:
         raise UserError(f"user {login} exists already")
     db.execute(

@@ -130,3 +130,23 @@ async def test_writer_batches_concurrent_writes_and_isolates_failures(tmp_path):
         assert await store.writable()
     finally:
         store.close()
+
+
+def test_upgrade_to_6_rebuilds_users_and_keeps_their_tokens(tmp_path, monkeypatch):
+    """Migration 6 rebuilds `users` (a new role): the tokens that reference it survive, references hold."""
+    path = tmp_path / "old.db"
+    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS[:5])
+    assert migrate(path) == 5
+    old = connect(path)
+    old.execute("INSERT INTO clients (code, name, created_at) VALUES ('1000', 'A', 't')")
+    old.execute("INSERT INTO users VALUES ('demo', 'hash', 'client', '1000', 't')")
+    old.execute("INSERT INTO tokens VALUES ('th', 'demo', 't', 't')")
+    old.close()
+    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS)
+    assert migrate(path) == len(MIGRATIONS)
+    db = connect(path)
+    assert [r["login"] for r in db.query("SELECT login FROM tokens")] == ["demo"]
+    db.execute("INSERT INTO users VALUES ('sup', 'hash', 'supervisor', NULL, 't')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO tokens VALUES ('x', 'nobody', 't', 't')")  # references are enforced again
+    db.close()
