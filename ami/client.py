@@ -8,11 +8,13 @@ lost), never checks its pings (a half-open socket goes unnoticed) and reconnects
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import os
 import random
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from panoramisk.message import Message
 
@@ -25,6 +27,7 @@ ConnectHandler = Callable[["AMIClient"], Awaitable[None]]
 
 MESSAGE_LIMIT = 1 << 20  # bytes: one AMI message larger than this is a protocol fault
 EVENT_QUEUE = 10_000  # events waiting for the handler before the reader waits too
+LAG_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)  # seconds
 
 
 class AMIError(Exception):
@@ -36,6 +39,20 @@ class AMIStats:
     connects: int = 0
     events: int = 0
     last_error: str = ""
+    # Lag from the event's Timestamp (manager.conf timestampevents=yes) to its handler's return, read by
+    # the metrics at scrape time: counts per LAG_BOUNDS bucket (the last one: above them), sum, latest.
+    lag_buckets: list[int] = field(default_factory=lambda: [0] * (len(LAG_BOUNDS) + 1))
+    lag_sum: float = 0.0
+    lag_last: float = 0.0
+
+    def note_lag(self, stamp: str) -> None:
+        try:
+            lag = max(0.0, time.time() - float(stamp))
+        except (TypeError, ValueError):
+            return  # no usable stamp on this event: nothing to measure
+        self.lag_buckets[bisect.bisect_left(LAG_BOUNDS, lag)] += 1
+        self.lag_sum += lag
+        self.lag_last = lag
 
 
 class AMIClient:
@@ -198,6 +215,8 @@ class AMIClient:
             except Exception:
                 log.exception("AMI: handler failed on %s event (linkedid %s)",
                               message.get("Event"), message.get("Linkedid", "?"))
+            if "Timestamp" in message:
+                self.stats.note_lag(message["Timestamp"])
 
     async def _ping(self) -> None:
         while True:
