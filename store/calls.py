@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
 import sqlite_utils
 
+from .call_filter import CallFilter
 from .clock import now_iso
 from .ivr_path import ivr_path
 from .scope import Scope
+from .visibility import window_start
 
 DISPOSITIONS = (
     "answered", "abandoned_ivr", "abandoned_queue", "voicemail", "closed_hours", "unknown_did",
@@ -111,14 +114,27 @@ _CALL_COLUMNS = (
     "ended_at, duration_s, disposition, hangup_cause, queue, agent, queued_at, wait_s, talk_s, "
     "hangup_side, transfers, recovered"
 )
+# What a call row of the history carries, in order (the CSV export's columns, before recording_ids).
+CALL_FIELDS = tuple(c.strip() for c in _CALL_COLUMNS.split(","))
+
+
+def _visible(db: sqlite_utils.Database, scope: Scope, now: datetime | None) -> tuple[str, list]:
+    """The scope's condition on `calls`, its window included (a client sees its last N days only)."""
+    where, params = scope.where("calls.client_code")
+    since = window_start(db, scope, now)
+    if since is None:
+        return where, list(params)
+    return f"{where} AND calls.started_at >= ?", [*params, since]
 
 
 def list_calls(db: sqlite_utils.Database, scope: Scope, limit: int = 50,
-               before: tuple[str, str] | None = None) -> list[dict]:
+               before: tuple[str, str] | None = None, filters: CallFilter | None = None,
+               now: datetime | None = None) -> list[dict]:
     """Calls newest first; `before` is the (started_at, linkedid) of the last row already seen."""
-    where, params = scope.where()
-    sql = f"SELECT {_CALL_COLUMNS} FROM calls WHERE {where}"  # noqa: S608 - fixed fragments
-    args: list = list(params)
+    where, args = _visible(db, scope, now)
+    narrow, narrow_args = (filters or CallFilter()).where()
+    sql = f"SELECT {_CALL_COLUMNS} FROM calls WHERE {where} AND {narrow}"  # noqa: S608 - fixed fragments
+    args += narrow_args
     if before is not None:
         sql += " AND (started_at, linkedid) < (?, ?)"
         args += list(before)
@@ -129,8 +145,10 @@ def list_calls(db: sqlite_utils.Database, scope: Scope, limit: int = 50,
     return calls
 
 
-def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str) -> dict | None:
-    where, params = scope.where()
+def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
+             now: datetime | None = None) -> dict | None:
+    """One call with its recordings, IVR path and timeline; None if missing, foreign or out of the window."""
+    where, params = _visible(db, scope, now)
     rows = list(db.query(
         f"SELECT {_CALL_COLUMNS} FROM calls WHERE linkedid = ? AND {where}",  # noqa: S608
         [linkedid, *params]))
@@ -150,12 +168,16 @@ def timeline(db: sqlite_utils.Database, linkedid: str) -> list[dict]:
                               "ORDER BY at, id", [linkedid])]
 
 
-def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int) -> dict | None:
-    where, params = scope.where()
+def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int,
+                  now: datetime | None = None) -> dict | None:
+    """A recording with its call's start, if the scope may see that call (window included)."""
+    where, params = _visible(db, scope, now)
+    own, own_params = scope.where("r.client_code")  # the recording's own client too, not only its call's
     rows = list(db.query(
-        f"SELECT id, linkedid, client_code, path, size_bytes, duration_s, format, created_at, purged_at "  # noqa: S608
-        f"FROM recordings WHERE id = ? AND {where}",
-        [recording_id, *params]))
+        f"SELECT r.id, r.linkedid, r.client_code, r.path, r.size_bytes, r.duration_s, r.format, "  # noqa: S608
+        f"r.created_at, r.purged_at, calls.started_at FROM recordings r "
+        f"JOIN calls ON calls.linkedid = r.linkedid WHERE r.id = ? AND {own} AND {where}",
+        [recording_id, *own_params, *params]))
     return rows[0] if rows else None
 
 

@@ -55,5 +55,5 @@ def test_purge_deletes_files_reports_missing_ones_and_marks_rows(db, tmp_path):
     assert not (root / "1000/old/1.1.wav").exists()
     retention.mark_purged(db, report.purged, iso(NOW))
     assert retention.expired_recordings(db, NOW) == []
-    rec = calls.get_call(db, Scope.client("1000"), "1.1")["recordings"][0]
+    rec = calls.get_call(db, Scope.client("1000"), "1.1", now=NOW)["recordings"][0]
     assert rec["purged_at"] == iso(NOW)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
@@ -70,6 +71,9 @@ def test_clients_and_dids(db):
         clients.add_did(db, "+15145550102", "9999")
 
 
+JAN_2 = datetime(2026, 1, 2, tzinfo=UTC)  # the calls below are of 1 January: inside a client's window
+
+
 def _call(linkedid: str, client: str | None, started: str, recs=()) -> CallRecord:
     return CallRecord(linkedid=linkedid, client_code=client, started_at=started, disposition="answered",
                       recordings=tuple(recs))
@@ -83,12 +87,12 @@ def test_calls_are_scoped_to_their_client(db):
     calls.save_call(db, _call("2.1", "2000", "2026-01-01T11:00:00.000Z"))
     calls.save_call(db, _call("3.1", None, "2026-01-01T12:00:00.000Z"))
     a = Scope.client("1000")
-    assert [c["linkedid"] for c in calls.list_calls(db, a)] == ["1.1"]
-    assert calls.get_call(db, a, "2.1") is None
-    assert calls.get_call(db, a, "1.1")["recordings"][0]["duration_s"] == 1.5
-    rec_id = calls.get_call(db, a, "1.1")["recordings"][0]["id"]
-    assert calls.get_recording(db, a, rec_id)["path"] == "1000/2026/01/01/1.1.wav"
-    assert calls.get_recording(db, Scope.client("2000"), rec_id) is None
+    assert [c["linkedid"] for c in calls.list_calls(db, a, now=JAN_2)] == ["1.1"]
+    assert calls.get_call(db, a, "2.1", now=JAN_2) is None
+    assert calls.get_call(db, a, "1.1", now=JAN_2)["recordings"][0]["duration_s"] == 1.5
+    rec_id = calls.get_call(db, a, "1.1", now=JAN_2)["recordings"][0]["id"]
+    assert calls.get_recording(db, a, rec_id, now=JAN_2)["path"] == "1000/2026/01/01/1.1.wav"
+    assert calls.get_recording(db, Scope.client("2000"), rec_id, now=JAN_2) is None
     assert [c["linkedid"] for c in calls.list_calls(db, Scope.everything())] == ["3.1", "2.1", "1.1"]
 
 
@@ -97,9 +101,10 @@ def test_save_call_is_idempotent_and_keyset_pages(db):
     for i in range(5):
         calls.save_call(db, _call(f"{i}.0", "1000", f"2026-01-01T10:00:0{i}.000Z"))
     calls.save_call(db, _call("4.0", "1000", "2026-01-01T10:00:04.000Z"))
-    first = calls.list_calls(db, Scope.client("1000"), limit=2)
+    first = calls.list_calls(db, Scope.client("1000"), limit=2, now=JAN_2)
     assert [c["linkedid"] for c in first] == ["4.0", "3.0"]
-    nxt = calls.list_calls(db, Scope.client("1000"), limit=2, before=(first[-1]["started_at"], first[-1]["linkedid"]))
+    nxt = calls.list_calls(db, Scope.client("1000"), limit=2, now=JAN_2,
+                           before=(first[-1]["started_at"], first[-1]["linkedid"]))
     assert [c["linkedid"] for c in nxt] == ["2.0", "1.0"]
 
 

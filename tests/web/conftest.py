@@ -3,12 +3,14 @@ from __future__ import annotations
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from store import CallRecord, RecordingRecord, Store, calls, clients, users
+from store.clock import iso
 from web import hash_password, make_app
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2", "root": "root-secret-3"}
@@ -48,15 +50,17 @@ def _seed(db, recordings: Path) -> None:
     users.add_user(db, "alice", hash_password(PASSWORDS["alice"], log2_n=10), "client", "1000")
     users.add_user(db, "bob", hash_password(PASSWORDS["bob"], log2_n=10), "client", "2000")
     users.add_user(db, "root", hash_password(PASSWORDS["root"], log2_n=10), "admin")
+    # Yesterday: inside a client's history window (the last 60 days).
+    day = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
     for i in range(3):
-        rel = f"1000/2026/01/01/17000000{i}0.1.wav"
+        rel = f"1000/{day:%Y/%m/%d}/17000000{i}0.1.wav"
         _wav(recordings / rel, 1.0)
         calls.save_call(db, CallRecord(
-            linkedid=f"17000000{i}0.1", client_code="1000", started_at=f"2026-01-01T10:00:0{i}.000Z",
+            linkedid=f"17000000{i}0.1", client_code="1000", started_at=iso(day + timedelta(seconds=i)),
             disposition="answered",
             recordings=(RecordingRecord(rel, (recordings / rel).stat().st_size, 1.0, "wav"),)))
     calls.save_call(db, CallRecord(linkedid="1800000000.1", client_code="2000",
-                                   started_at="2026-01-02T10:00:00.000Z", disposition="answered"))
+                                   started_at=iso(day + timedelta(hours=1)), disposition="answered"))
 
 
 @pytest.fixture
