@@ -24,6 +24,10 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _NETS = re.compile(r"^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$")
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./-]*$")
+_AGENT = re.compile(r"^[1-9][0-9]{2,5}$")
+_NAME = re.compile(r"^[^,;\"'\[\]<>\\\r\n=]{1,64}$")
+_HA1 = re.compile(r"^[0-9a-f]{32}$")
+SIP_REALM = "permanence"  # the digest realm of agents' softphones (their HA1 is computed with it)
 
 
 class RenderError(ValueError):
@@ -34,6 +38,21 @@ class RenderError(ValueError):
 class Softphone:
     user: str
     secret: str
+
+
+@dataclass(frozen=True)
+class AgentPhone:
+    """An agent's softphone: its extension, the name callers' screens show, its SIP digest HA1."""
+    id: str
+    name: str
+    sip_ha1: str
+
+
+@dataclass(frozen=True)
+class QueueMember:
+    queue: str
+    agent_id: str
+    penalty: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,8 @@ class AsteriskSettings:
     fallback_queue: str = ""
     queues: tuple[str, ...] = ()  # every queue the data names
     softphones: tuple[Softphone, ...] = field(default=())
+    agents: tuple[AgentPhone, ...] = field(default=())
+    members: tuple[QueueMember, ...] = field(default=())
 
 
 def _word(value: object, what: str) -> str:
@@ -82,6 +103,7 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
             f"\n[{user}]\ntype = auth\nauth_type = userpass\nusername = {user}\npassword = {secret}\n"
             f"\n[{user}](softphone-aor)\n"
         )
+    softphones += "".join(_agent_phone(agent) for agent in s.agents)
     read = ",".join(LISTENER_READ)
     transport = f"bind = {_word(s.sip_host, 'SIP host')}:{int(s.sip_port)}\n"
     if s.external_address:
@@ -94,12 +116,21 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
     carrier = s.carrier_match.split(",")
     if not all(_NETS.match(c.strip()) for c in carrier):
         raise RenderError(f"carrier match: {s.carrier_match!r} must be addresses or networks")
-    queues = sorted(set(s.queues) | ({s.fallback_queue} if s.fallback_queue else set()))
+    queues = sorted(set(s.queues) | {m.queue for m in s.members}
+                    | ({s.fallback_queue} if s.fallback_queue else set()))
     for queue in queues:
         if not _QUEUE.match(queue):
             raise RenderError(f"queue name {queue!r}: a-z, 0-9 and - only")
+    names = {a.id: a.name for a in s.agents}
+    for member in s.members:
+        if member.agent_id not in names:
+            raise RenderError(f"queue {member.queue}: member {member.agent_id!r} is not an agent")
     return {
-        "queues_local.conf": head + "".join(f"\n[{q}](permanence-queue)\n" for q in queues),
+        "queues_local.conf": head + "".join(
+            f"\n[{q}](permanence-queue)\n" + "".join(
+                f"member => PJSIP/{m.agent_id},{int(m.penalty)},{names[m.agent_id]},PJSIP/{m.agent_id}\n"
+                for m in s.members if m.queue == q)
+            for q in queues),
         "pjsip_transport.conf": head + transport,
         "pjsip_local.conf": head
         + "\n[carrier]\ntype = identify\nendpoint = carrier\n"
@@ -118,6 +149,22 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
         f"PERMANENCE_PROMPTS = {_path(s.prompts_dir, 'prompts dir')}\n"
         f"PERMANENCE_FALLBACK_QUEUE = {s.fallback_queue}\n",
     }
+
+
+def _agent_phone(agent: AgentPhone) -> str:
+    if not _AGENT.match(agent.id):
+        raise RenderError(f"agent id {agent.id!r}: an extension of 3 to 6 digits")
+    if not _NAME.match(agent.name):
+        raise RenderError(f"agent {agent.id}: name {agent.name!r} has characters Asterisk configuration cannot take")
+    if not _HA1.match(agent.sip_ha1):
+        raise RenderError(f"agent {agent.id}: the SIP credential is not an HA1 digest")
+    return (
+        f"\n[{agent.id}](softphone)\nauth = {agent.id}\naors = {agent.id}\n"
+        f"callerid = \"{agent.name}\" <{agent.id}>\n"
+        f"\n[{agent.id}]\ntype = auth\nauth_type = md5\nusername = {agent.id}\nrealm = {SIP_REALM}\n"
+        f"md5_cred = {agent.sip_ha1}\n"
+        f"\n[{agent.id}](softphone-aor)\n"
+    )
 
 
 def _write_atomic(path: Path, text: str, mode: int = 0o640) -> None:

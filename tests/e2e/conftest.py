@@ -126,6 +126,8 @@ DEMO_PASSWORD = "demo-password-1"
 OTHER_PASSWORD = "other-password-2"
 ADMIN_PASSWORD = "admin-password-3"
 DEMO_PIN = "4321"
+# Agent 101 answers the demo client's reception queue; 102 answers no queue (a colleague to transfer to).
+AGENT_SECRETS = {"101": "agent-101-secret", "102": "agent-102-secret"}
 DEMO_MENU = REPO / "ivr" / "examples" / "demo.yaml"
 
 
@@ -147,6 +149,9 @@ def seed(system: System) -> None:
     system.cli("users", "add", "admin", "--role", "admin", "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
     system.apply_menu(hours="mon-sun: 24h")
     system.cli("clients", "set-pin", "1000", "--pin-stdin", stdin=DEMO_PIN + "\n")
+    system.cli("agents", "add", "101", "Alice Agent", "--queue", "1000-accueil", "--password-stdin",
+               stdin=AGENT_SECRETS["101"] + "\n")
+    system.cli("agents", "add", "102", "Bruno Agent", "--password-stdin", stdin=AGENT_SECRETS["102"] + "\n")
 
 
 @pytest.fixture(scope="session")

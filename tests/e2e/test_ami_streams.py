@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from ami.capture import capture
 from tests.ami.replay import FIELDS, load_stream, replay
 from tests.support import wait_for
 
-from .conftest import System
+from .agents import SippAgent, answers, attended_transfers, blind_transfers
+from .conftest import AGENT_SECRETS, System
 from .sipp import keypress_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -24,13 +27,40 @@ pytestmark = pytest.mark.asterisk
 FIXTURES = Path(__file__).parents[1] / "ami" / "fixtures" / "streams"
 UNKNOWN = Path(__file__).parent / "scenarios" / "unknown_did.xml"
 
+AgentScript = Callable[[Path], str]  # the work directory (for DTMF pcaps) → the agent's sipp scenario
+
+
+@dataclass(frozen=True)
+class Scenario:
+    did: str
+    caller: list[float | str] | Path  # keys and pauses, or a scenario file
+    system_hangs_up: bool  # the caller waits for the other side to hang up
+    disposition: str
+    agents: tuple[tuple[str, AgentScript], ...] = ()  # agents registered for the call, and what they do
+    seconds: float = 12.0  # recorded after the caller's own pauses
+
+
+QUEUE = [1.5, "1", 2.0, "1"]  # French, then the reception queue (ivr/examples/demo.yaml)
 SCENARIOS = {
-    # name: (DID, keys and pauses or a scenario file, whether Asterisk hangs up, expected disposition)
-    "answered": ("5145550300", [], True, "answered"),  # the system hangs up after the greeting
-    "unknown_did": ("5145550999", UNKNOWN, False, "unknown_did"),
-    "abandoned_queue": ("5145550100", [1.5, "1", 2.0, "1", 3.0], False, "abandoned_queue"),
-    "abandoned_ivr": ("5145550100", [1.5, "1", 2.0], False, "abandoned_ivr"),
-    "voicemail": ("5145550100", [1.5, "1", 2.0, "9", 6.0], False, "voicemail"),
+    "answered": Scenario("5145550300", [], True, "answered"),  # the system hangs up after the greeting
+    "unknown_did": Scenario("5145550999", UNKNOWN, False, "unknown_did"),
+    "abandoned_queue": Scenario("5145550100", [*QUEUE, 3.0], False, "abandoned_queue"),
+    "abandoned_ivr": Scenario("5145550100", [1.5, "1", 2.0], False, "abandoned_ivr"),
+    "voicemail": Scenario("5145550100", [1.5, "1", 2.0, "9", 6.0], False, "voicemail"),
+    # Agent 101 answers the reception queue; the caller hangs up while talking.
+    "agent_caller_hangs_up": Scenario("5145550100", [*QUEUE, 8.0], False, "answered",
+                                      (("101", lambda _: answers("101", talk_ms=30000)),)),
+    # The agent ends the conversation.
+    "agent_hangs_up": Scenario("5145550100", QUEUE, True, "answered",
+                               (("101", lambda _: answers("101", talk_ms=4000)),)),
+    # The agent transfers the caller to agent 102 with a SIP REFER; 102 talks, then hangs up.
+    "blind_transfer": Scenario("5145550100", QUEUE, True, "answered", (
+        ("101", lambda _: blind_transfers("101", "102", talk_ms=2000)),
+        ("102", lambda _: answers("102", talk_ms=4000)))),
+    # The agent presses *2 102, talks to agent 102, hangs up: the caller and 102 talk, 102 hangs up.
+    "attended_transfer": Scenario("5145550100", QUEUE, True, "answered", (
+        ("101", lambda work: attended_transfers("101", "102", work, talk_ms=2000, consult_ms=3000)),
+        ("102", lambda _: answers("102", talk_ms=9000))), seconds=25.0),
 }
 
 
@@ -45,18 +75,20 @@ def _row(system: System, linkedid: str) -> dict:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_live_row_and_the_replayed_stream_agree(system: System, name: str) -> None:
-    did, actions, hangs_up, disposition = SCENARIOS[name]
+    sc = SCENARIOS[name]
     work = Path(tempfile.mkdtemp(dir=system.sandbox_dir.parent, prefix=f"stream-{name}-"))
     stream = work / "stream.jsonl"
-    if isinstance(actions, Path):
-        args = ["-sf", str(actions), "-s", did]
-        seconds = 12.0
+    if isinstance(sc.caller, Path):
+        args = ["-sf", str(sc.caller), "-s", sc.did]
+        seconds = sc.seconds
     else:
         scenario = work / "scenario.xml"
-        scenario.write_text(keypress_scenario(actions, work, callee_hangs_up=hangs_up), encoding="utf-8")
-        args = ["-sf", str(scenario), "-s", did]
-        seconds = sum(a for a in actions if isinstance(a, float)) + 12.0
+        scenario.write_text(keypress_scenario(sc.caller, work, callee_hangs_up=sc.system_hangs_up),
+                            encoding="utf-8")
+        args = ["-sf", str(scenario), "-s", sc.did]
+        seconds = sum(a for a in sc.caller if isinstance(a, float)) + sc.seconds
     v = system.values
+    phones = [SippAgent(system, agent_id, AGENT_SECRETS[agent_id], work) for agent_id, _ in sc.agents]
 
     async def record_while_calling() -> None:
         task = asyncio.create_task(capture("127.0.0.1", v["ami_port"], "permanence", v["ami_secret"], stream,
@@ -64,9 +96,18 @@ def test_the_live_row_and_the_replayed_stream_agree(system: System, name: str) -
         await asyncio.sleep(1.0)  # logged in before the call starts
         result = await asyncio.to_thread(system.sipp, *args)
         assert result.returncode == 0, f"sipp:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        for phone in phones:
+            answered = await asyncio.to_thread(phone.wait, 30)
+            assert answered.returncode == 0, f"agent {phone.agent_id}:\n{answered.stdout[-3000:]}"
         await task
 
-    asyncio.run(record_while_calling())
+    try:
+        for phone, (_, script) in zip(phones, sc.agents, strict=True):
+            phone.start(script(work))
+        asyncio.run(record_while_calling())
+    finally:
+        for phone in phones:
+            phone.stop()
     rows = replay(load_stream(stream))
     assert len(rows) == 1, f"expected one call in the stream, got {list(rows)}"
     (linkedid, replayed), = rows.items()
@@ -77,8 +118,8 @@ def test_the_live_row_and_the_replayed_stream_agree(system: System, name: str) -
         return _row(system, linkedid) if found else None
 
     live = wait_for(written, 20, f"the {name} call in the store")
-    assert live["disposition"] == disposition
-    if name == "answered" or name in ("abandoned_queue", "voicemail"):
+    assert live["disposition"] == sc.disposition
+    if name not in ("unknown_did", "abandoned_ivr"):
         assert live["recording"] is not None
     assert replayed == live
     if os.environ.get("CAPTURE_AMI_FIXTURES") == "1":
