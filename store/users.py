@@ -1,4 +1,5 @@
-"""Users and their API tokens (SQL only; hashing lives with the web app's auth)."""
+"""Users, their API tokens and the revocation of everything they are logged in with (SQL only;
+hashing lives in store.passwords, browser sessions in store.sessions)."""
 
 from __future__ import annotations
 
@@ -47,9 +48,24 @@ def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: st
 
 
 def set_password(db: sqlite_utils.Database, login: str, password_hash: str) -> None:
+    """A new password ends every session and token of the user (whoever held the old one is out)."""
     if db.execute("UPDATE users SET password_hash = ? WHERE login = ?", [password_hash, login]).rowcount != 1:
         raise UserError(f"no user {login}")
-    db.execute("DELETE FROM tokens WHERE login = ?", [login])
+    revoke_all(db, login)
+
+
+def revoke_all(db: sqlite_utils.Database, login: str) -> int:
+    """Delete the user's browser sessions and API tokens; how many there were."""
+    gone = db.execute("DELETE FROM sessions WHERE login = ?", [login]).rowcount
+    return gone + db.execute("DELETE FROM tokens WHERE login = ?", [login]).rowcount
+
+
+def remove_user(db: sqlite_utils.Database, login: str) -> None:
+    """Remove a user and what it is logged in with; the recordings' access audit keeps its login."""
+    if get_user(db, login) is None:
+        raise UserError(f"no user {login}")
+    revoke_all(db, login)
+    db.execute("DELETE FROM users WHERE login = ?", [login])
 
 
 def get_user(db: sqlite_utils.Database, login: str) -> User | None:
@@ -73,9 +89,22 @@ def add_token(db: sqlite_utils.Database, token_hash: str, login: str, expires_at
                [token_hash, login, now, expires_at])
 
 
-def user_for_token(db: sqlite_utils.Database, token_hash: str, now: str) -> User | None:
+def token_for(db: sqlite_utils.Database, token_hash: str, now: str) -> tuple[User, str] | None:
+    """The user of a live token, and when the token expires."""
     rows = list(db.query(
-        "SELECT u.login, u.role, u.client_code, u.password_hash FROM tokens t "
+        "SELECT u.login, u.role, u.client_code, u.password_hash, t.expires_at FROM tokens t "
         "JOIN users u ON u.login = t.login WHERE t.token_hash = ? AND t.expires_at > ?",
         [token_hash, now]))
-    return User(**rows[0]) if rows else None
+    if not rows:
+        return None
+    expires_at = rows[0].pop("expires_at")
+    return User(**rows[0]), expires_at
+
+
+def user_for_token(db: sqlite_utils.Database, token_hash: str, now: str) -> User | None:
+    found = token_for(db, token_hash, now)
+    return found[0] if found else None
+
+
+def delete_token(db: sqlite_utils.Database, token_hash: str) -> None:
+    db.execute("DELETE FROM tokens WHERE token_hash = ?", [token_hash])
