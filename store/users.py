@@ -101,10 +101,5 @@ def token_for(db: sqlite_utils.Database, token_hash: str, now: str) -> tuple[Use
     return User(**rows[0]), expires_at
 
 
-def user_for_token(db: sqlite_utils.Database, token_hash: str, now: str) -> User | None:
-    found = token_for(db, token_hash, now)
-    return found[0] if found else None
-
-
 def delete_token(db: sqlite_utils.Database, token_hash: str) -> None:
     db.execute("DELETE FROM tokens WHERE token_hash = ?", [token_hash])

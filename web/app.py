@@ -12,7 +12,7 @@ from aiohttp import web
 
 from store import Store
 
-from . import auth, calls
+from . import auth, calls, security
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -43,8 +43,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timedelta(hours=12),
              health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
-             live: LiveView | None = None) -> web.Application:
-    app = web.Application(middlewares=[json_errors, auth.auth_middleware], client_max_size=64 * 1024)
+             live: LiveView | None = None,
+             security_settings: security.SecuritySettings | None = None) -> web.Application:
+    app = web.Application(middlewares=[security.guard, json_errors, auth.auth_middleware],
+                          client_max_size=security.MAX_BODY)
+    security.install(app, security_settings or security.SecuritySettings())
     app[STORE] = store
     app[RECORDINGS_DIR] = recordings_dir
     app[TOKEN_TTL] = token_ttl
@@ -52,6 +55,9 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     if live is not None:
         app[LIVE] = live
     app.router.add_post("/api/login", auth.login)
+    app.router.add_post("/api/session", auth.create_session)
+    app.router.add_get("/api/session", auth.show_session)
+    app.router.add_post("/api/logout", auth.logout)
     app.router.add_get("/api/calls", calls.list_calls)
     app.router.add_get("/api/calls/{linkedid}", calls.get_call)
     app.router.add_get("/api/recordings/{id}", calls.get_recording)

@@ -1,8 +1,8 @@
 """`GET /api/live`: the live view (calls, callers waiting per queue, agents) as Server-Sent Events.
 
 A `data:` line carries a whole snapshot each time the state changes; a comment every 15 s keeps
-proxies from closing a quiet stream. Admins only for now (supervisors arrive with their role);
-anyone else gets 404, as for anything they may not see.
+proxies from closing a quiet stream. Supervisors and admins only; anyone else gets 404, as for
+anything they may not see.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .keys import LIVE, USER
+from .auth import require_role
+from .keys import LIVE
 
 HEARTBEAT_S = 15.0
 
@@ -28,7 +29,8 @@ class LiveView(Protocol):
 
 
 async def live_stream(request: web.Request) -> web.StreamResponse:
-    if request[USER].role != "admin" or request.app.get(LIVE) is None:
+    require_role(request, "admin", "supervisor")
+    if request.app.get(LIVE) is None:
         raise web.HTTPNotFound(text='{"error": "not found"}', content_type="application/json")
     live: LiveView = request.app[LIVE]
     response = web.StreamResponse(headers={

@@ -82,3 +82,42 @@ async def api(tmp_path) -> AsyncIterator[Api]:
     finally:
         await client.close()
         store.close()
+
+
+SUPERVISOR = ("sup", "sup-secret-4")
+
+
+@pytest.fixture
+async def make_api(tmp_path):
+    """An app like `api`'s with chosen security settings and extra routes, plus a supervisor."""
+    from web.security import SecuritySettings
+
+    stores: list[Store] = []
+    test_clients: list[TestClient] = []
+
+    async def make(settings: SecuritySettings | None = None, routes=(), live=None) -> Api:
+        store = Store(tmp_path / f"s{len(stores)}.sqlite3")
+        store.open()
+        stores.append(store)
+        recordings = tmp_path / f"recordings{len(stores)}"
+
+        def seed(db) -> None:
+            _seed(db, recordings)
+            users.add_user(db, SUPERVISOR[0], hash_password(SUPERVISOR[1], log2_n=10), "supervisor")
+
+        await store.write(seed)
+        app = make_app(store, recordings, security_settings=settings, live=live)
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        test_clients.append(client)
+        return Api(client, store, recordings, {})
+
+    try:
+        yield make
+    finally:
+        for client in test_clients:
+            await client.close()
+        for store in stores:
+            store.close()

@@ -6,16 +6,16 @@ from store.clock import now_iso
 from .conftest import PASSWORDS, Api
 
 
-async def test_login_gives_a_token_and_a_strict_cookie(api: Api):
+async def test_api_login_gives_a_bearer_token_and_no_cookie(api: Api):
     resp = await api.client.post("/api/login", json={"login": "alice", "password": PASSWORDS["alice"]})
     assert resp.status == 200
     body = await resp.json()
     assert body["role"] == "client" and body["client_code"] == "1000" and len(body["token"]) > 30
-    cookie = resp.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    # The cookie alone authenticates the browser.
-    resp = await api.client.get("/api/calls")
-    assert resp.status == 200
+    assert "Set-Cookie" not in resp.headers  # browsers log in through POST /api/session
+    assert (await api.client.get("/api/session")).status == 401
+    resp = await api.client.get("/api/session", headers={"Authorization": f"Bearer {body['token']}"})
+    assert await resp.json() == {"login": "alice", "role": "client", "client_code": "1000", "auth": "bearer",
+                                 "csrf_token": None, "expires_at": body["expires_at"]}
 
 
 async def test_bad_logins(api: Api):
