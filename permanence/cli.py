@@ -13,25 +13,13 @@ from pathlib import Path
 from ami.capture import capture
 from dialplan import write_config
 from dialplan.render import RenderError
-from store import ClientError, UserError, checkin, clients, menus, users
+from store import ClientError, UserError, checkin, clients, menus
 from web import hash_password
 
-from . import __version__, demo, ivr_cli, prompts_cli, recordings_cli
+from . import __version__, demo, ivr_cli, prompts_cli, recordings_cli, users_cli
 from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
 from .serve import asterisk_settings, data_queues, serve
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            raise CLIError("the two passwords differ")
-    if len(password) < 8:
-        raise CLIError("password too short (8 characters at least)")
-    return password
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
@@ -120,26 +108,6 @@ def cmd_dids_add(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_add(config: Config, args: argparse.Namespace) -> int:
-    password = _read_password(args)
-    user = users.add_user(open_db(config), args.login, hash_password(password), args.role, args.client)
-    print(f"user {user.login} ({user.role}{' of ' + user.client_code if user.client_code else ''})")
-    return 0
-
-
-def cmd_users_passwd(config: Config, args: argparse.Namespace) -> int:
-    password = _read_password(args)
-    users.set_password(open_db(config), args.login, hash_password(password))
-    print(f"password of {args.login} changed; its tokens are revoked")
-    return 0
-
-
-def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
-    for user in users.list_users(open_db(config)):
-        print(f"{user.login}\t{user.role}\t{user.client_code or ''}")
-    return 0
-
-
 def cmd_demo_init(config: Config | None, args: argparse.Namespace) -> int:
     written = demo.init_config(Path(args.path))
     print(f"{'wrote' if written else 'kept'} {args.path}")
@@ -207,17 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("client", help="client code")
     p.add_argument("--label", default="")
 
-    group = add_group(sub, "users", "manage users")
-    p = add("add", cmd_users_add, "add a user (password read from the terminal or stdin)", group)
-    p.add_argument("login")
-    p.add_argument("--role", required=True, choices=["admin", "client"])
-    p.add_argument("--client", help="client code (role client)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    p = add("passwd", cmd_users_passwd, "change a user's password and revoke its tokens", group)
-    p.add_argument("login")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add("list", cmd_users_list, "list users", group)
-
     group = add_group(sub, "demo", "the demo set-up")
     p = add("init", cmd_demo_init, "write a demo configuration with fresh secrets (kept if present)", group)
     p.add_argument("path")
@@ -231,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     ivr_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
+    users_cli.register(sub)
     return parser
 
 

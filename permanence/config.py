@@ -55,6 +55,18 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     token_ttl_hours: int = 12
+    # The scrape token /metrics asks for (Authorization: Bearer …); empty: /metrics is off.
+    metrics_token: str = ""
+    # Browser sessions end after this long unused, and after session_lifetime_hours whatever happens.
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    # Failed logins allowed per account and per client address within the sliding window; then 429.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    # The TLS reverse proxy (addresses or networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty: the peer is the client.
+    trusted_proxies: str = ""
 
 
 @dataclass(frozen=True)
@@ -268,6 +280,10 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{where}: {name} is too short (12 characters at least)")
         if any(c in secret for c in "\r\n;[]"):
             raise ConfigError(f"{where}: {name} must not contain newlines, ';' or brackets")
+    token = config.web.metrics_token
+    if token and (len(token) < 32 or not token.isascii() or not token.isprintable() or " " in token):
+        raise ConfigError(f"{where}: [web] metrics_token must be 32 printable ASCII characters at least, "
+                          "without spaces")
     for name, queue in (("fallback_queue", config.ivr.fallback_queue),
                         ("team_leader_queue", config.ivr.team_leader_queue)):
         if queue and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", queue):
@@ -277,6 +293,15 @@ def validate(config: Config) -> None:
                         ("checkin_lock_minutes", config.ivr.checkin_lock_minutes)):
         if value < 1:
             raise ConfigError(f"{where}: [ivr] {name} must be at least 1")
+    for name in ("token_ttl_hours", "session_idle_minutes", "session_lifetime_hours",
+                 "login_failures_per_account", "login_failures_per_address", "login_window_minutes"):
+        if getattr(config.web, name) < 1:
+            raise ConfigError(f"{where}: [web] {name} must be at least 1")
+    for proxy in filter(None, (p.strip() for p in config.web.trusted_proxies.split(","))):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"{where}: [web] trusted_proxies: {proxy!r} is not an address or network") from None
     if config.ami.reconcile_interval < 0:
         raise ConfigError(f"{where}: [ami] reconcile_interval must be 0 (off) or a number of seconds")
     if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:

@@ -18,6 +18,8 @@ from dialplan import AsteriskSettings, Softphone
 from ivr.loader import parse
 from store import Store, connect, menus, migrate
 from web import make_app
+from web.security import SecuritySettings
+from web.sessions import SessionPolicy
 
 from .config import Config
 
@@ -66,6 +68,16 @@ def build_router(store: Store, config: Config) -> Router:
     return router
 
 
+def web_security(config: Config) -> SecuritySettings:
+    w = config.web
+    return SecuritySettings(
+        sessions=SessionPolicy(idle=timedelta(minutes=w.session_idle_minutes),
+                               lifetime=timedelta(hours=w.session_lifetime_hours)),
+        failures_per_account=w.login_failures_per_account, failures_per_address=w.login_failures_per_address,
+        failure_window=timedelta(minutes=w.login_window_minutes),
+        trusted_proxies=tuple(p.strip() for p in w.trusted_proxies.split(",") if p.strip()))
+
+
 async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -95,7 +107,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         return ami.connected
 
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
-                   health_checks={"ami": ami_connected}, live=live)
+                   health_checks={"ami": ami_connected}, live=live, security_settings=web_security(config))
     runner = web.AppRunner(app, access_log=logging.getLogger("permanence.access"))
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None

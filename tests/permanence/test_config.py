@@ -45,6 +45,9 @@ def test_production_needs_its_secrets(tmp_path):
     ("[asterisk]\nrtp_start = 20000\nrtp_end = 10000\n", {}, "rtp_end must be above"),
     ("[phone]\ndefault_region = \"CAN\"\n", {}, "two-letter"),
     ("mode = \"test\"\n", {}, "mode must be one of"),
+    ("[web]\nlogin_failures_per_account = 0\n", {}, r"\[web\] login_failures_per_account must be at least 1"),
+    ("", {"PERMANENCE_WEB_SESSION_IDLE_MINUTES": "0"}, r"\[web\] session_idle_minutes must be at least 1"),
+    ("[web]\ntrusted_proxies = \"10.0.0.1, proxy.lan\"\n", {}, "'proxy.lan' is not an address or network"),
 ])
 def test_bad_configuration_says_what_and_where(tmp_path, text, env, message):
     path = write(tmp_path, 'mode = "demo"\n' + text if not text.startswith("mode") else text)
@@ -57,3 +60,22 @@ def test_bad_configuration_says_what_and_where(tmp_path, text, env, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load(tmp_path / "nope.toml", env={})
+
+
+def test_the_web_apps_security_settings_come_from_web(tmp_path):
+    from datetime import timedelta
+
+    from permanence.serve import web_security
+
+    defaults = web_security(load(write(tmp_path, GOOD), env={}))
+    assert (defaults.failures_per_account, defaults.failures_per_address) == (5, 20)
+    assert defaults.failure_window == timedelta(minutes=15) and defaults.trusted_proxies == ()
+    assert defaults.sessions.idle == timedelta(minutes=30) and defaults.sessions.lifetime == timedelta(hours=12)
+    text = GOOD + ("session_idle_minutes = 10\nsession_lifetime_hours = 8\nlogin_failures_per_account = 3\n"
+                   "login_failures_per_address = 50\nlogin_window_minutes = 5\n"
+                   "trusted_proxies = \"10.0.0.1, 172.16.0.0/12\"\n")
+    chosen = web_security(load(write(tmp_path, text), env={}))
+    assert chosen.sessions.idle == timedelta(minutes=10) and chosen.sessions.lifetime == timedelta(hours=8)
+    assert (chosen.failures_per_account, chosen.failures_per_address) == (3, 50)
+    assert chosen.failure_window == timedelta(minutes=5)
+    assert chosen.trusted_proxies == ("10.0.0.1", "172.16.0.0/12")
