@@ -1,0 +1,16 @@
+"""Totals over the whole call history for the metrics: read at every scrape, so one GROUP BY and nothing
+that grows with a client's window or filters (those are the statistics' job)."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from .calls import DISPOSITIONS
+
+
+def calls_by_disposition(db: sqlite_utils.Database) -> dict[str, int]:
+    """Every disposition, those without calls at 0 (a series that vanishes is not a zero)."""
+    counts = dict.fromkeys(DISPOSITIONS, 0)
+    for disposition, n in db.execute("SELECT disposition, count(*) FROM calls GROUP BY disposition"):
+        counts[disposition] = n
+    return counts
