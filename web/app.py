@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from store import Store
 
-from . import auth, calls, security
+from . import access, auth, calls, health, metrics, openapi, security
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -35,19 +36,19 @@ async def json_errors(request: web.Request, handler):
                                           content_type="application/json") from None
 
 
-async def healthz(request: web.Request) -> web.Response:
-    checks = {name: await check() for name, check in request.app[HEALTH_CHECKS].items()}
-    status = 200 if all(checks.values()) else 503
-    return web.json_response({"ok": status == 200, "checks": checks}, status=status)
-
-
 def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timedelta(hours=12),
              health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
              live: LiveView | None = None,
-             security_settings: security.SecuritySettings | None = None) -> web.Application:
-    app = web.Application(middlewares=[security.guard, json_errors, auth.auth_middleware],
+             security_settings: security.SecuritySettings | None = None,
+             registry: CollectorRegistry | None = None, metrics_token: str = "") -> web.Application:
+    # Request id and latency outermost (they see every answer); who the client is once the guard has
+    # read the proxy's headers.
+    app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
+                                       json_errors, auth.auth_middleware],
                           client_max_size=security.MAX_BODY)
     security.install(app, security_settings or security.SecuritySettings())
+    metrics.install(app, store, registry, metrics_token)
+    app.on_response_prepare.append(access.echo_request_id)
     app[STORE] = store
     app[RECORDINGS_DIR] = recordings_dir
     app[TOKEN_TTL] = token_ttl
@@ -62,5 +63,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/calls/{linkedid}", calls.get_call)
     app.router.add_get("/api/recordings/{id}", calls.get_recording)
     app.router.add_get("/api/live", live_stream)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/metrics", metrics.metrics_endpoint)
+    app.router.add_get("/openapi.json", openapi.openapi_json)
     return app

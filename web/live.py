@@ -44,3 +44,23 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
             await response.write(f"id: {seen}\nevent: snapshot\ndata: {json.dumps(snapshot)}\n\n".encode())
         elif not await live.changed(seen, HEARTBEAT_S):
             await response.write(b": keep-alive\n\n")
+
+
+OPENAPI_PATHS: dict = {
+    "/api/live": {
+        "get": {
+            "operationId": "getLive",
+            "tags": ["live"],
+            "summary": "The live view as Server-Sent Events (supervisors and admins)",
+            "description": "Each `snapshot` event's data is the whole live state (calls, callers waiting per "
+                           "queue, agents) as JSON, sent at each change; a comment line every 15 s keeps the "
+                           "stream open. Anyone else gets 404.",
+            "responses": {
+                "200": {"description": "The event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+            },
+        },
+    },
+}
