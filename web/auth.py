@@ -34,9 +34,6 @@ def _error(exc_class: type[web.HTTPException], message: str, **kw) -> web.HTTPEx
     return exc_class(text=json.dumps({"error": message}), content_type="application/json", **kw)
 
 
-token_hash = digest  # the store keeps SHA-256 of every bearer token, as of session ids
-
-
 def scope_of(user: User) -> Scope:
     """Whose client data the user may read."""
     if user.role in READS_ALL_CLIENTS:
@@ -91,7 +88,7 @@ async def login_user(request: web.Request, login: str, password: str) -> User:
 async def issue_token(store: Store, user: User, ttl: timedelta) -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     expires = iso(datetime.now(UTC) + ttl)
-    await store.write(lambda db: users.add_token(db, token_hash(token), user.login, expires))
+    await store.write(lambda db: users.add_token(db, digest(token), user.login, expires))  # its hash only
     return token, expires
 
 
@@ -110,7 +107,7 @@ async def _identify(request: web.Request) -> tuple[User, Credential] | None:
     if token is not None:  # a bearer header wins over a cookie, and never falls back to it
         if not token:
             return None
-        hashed = token_hash(token)
+        hashed = digest(token)
         found = await store.read(lambda db: users.token_for(db, hashed, now_iso()))
         return (found[0], Credential("bearer", hashed, found[1])) if found else None
     session_id = request.cookies.get(COOKIE)

@@ -26,14 +26,14 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "media-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'",
     "form-action 'self'", "frame-ancestors 'none'",
 ))
-HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
+HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def install(app: web.Application, settings: SecuritySettings) -> None:
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in HEADERS.items():
+    for name, value in HEADERS:
         response.headers.setdefault(name, value)  # a handler that set its own (a page's CSP) keeps it
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")  # tokens and client data stay out of caches
