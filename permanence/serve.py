@@ -18,10 +18,12 @@ from dialplan import AsteriskSettings, Softphone
 from ivr.loader import parse
 from store import Store, connect, menus, migrate
 from web import make_app
+from web.access import JsonAccessLogger, access_logger
 from web.security import SecuritySettings
 from web.sessions import SessionPolicy
 
 from .config import Config
+from .operations import health_checks, metrics_registry
 
 log = logging.getLogger("permanence")
 
@@ -103,12 +105,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
                       config.ami.ping_interval, on_connect=on_connect)
 
-    async def ami_connected() -> bool:
-        return ami.connected
-
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
-                   health_checks={"ami": ami_connected}, live=live, security_settings=web_security(config))
-    runner = web.AppRunner(app, access_log=logging.getLogger("permanence.access"))
+                   health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
+                   registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token)
+    runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_logger())
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None
     try:
