@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from store import Store
 
-from . import access, auth, calls, health, metrics, openapi, security
+from . import access, auth, calls, health, metrics, openapi, recordings, security, stats
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -61,7 +61,9 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_post("/api/logout", auth.logout)
     app.router.add_get("/api/calls", calls.list_calls)
     app.router.add_get("/api/calls/{linkedid}", calls.get_call)
-    app.router.add_get("/api/recordings/{id}", calls.get_recording)
+    app.router.add_get("/api/recordings/access", recordings.list_recording_access)  # before {id}
+    app.router.add_get("/api/recordings/{id}", recordings.get_recording)
+    app.router.add_get("/api/stats", stats.get_stats)
     app.router.add_get("/api/live", live_stream)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)

@@ -1,29 +1,33 @@
-"""Call history and recordings, always read through the caller's scope (else 404)."""
+"""Call history: the filtered list in keyset pages or as a streamed CSV export, and one call in full.
+
+Everything is read through the caller's scope, a client's history window included (store.calls); a
+call, or a client, the caller may not see is 404.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from recordings import resolve
-from recordings.files import RecordingError
-from store import calls
+from store import NumberError, Scope, Store, calls, to_e164
+from store.call_filter import CallFilter
+from store.clients import CLIENT_CODE
+from store.visibility import ClientView, visible_client
 
+from . import apidoc
 from .auth import scope_of
-from .keys import RECORDINGS_DIR, STORE, USER
+from .export import csv_response
+from .keys import STORE, USER
+from .query import Query, bad_request, not_found
 
 MAX_LIMIT = 500
-
-
-def _not_found(what: str) -> web.HTTPNotFound:
-    return web.HTTPNotFound(text=json.dumps({"error": f"{what} not found"}), content_type="application/json")
-
-
-def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+DEFAULT_REGION = "CA"  # the region a DID typed without its country code is read in (as at the command line)
+FORMATS = ("json", "csv")
 
 
 def encode_cursor(call: dict) -> str:
@@ -38,21 +42,63 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         if not isinstance(started_at, str) or not isinstance(linkedid, str):
             raise ValueError
     except (ValueError, TypeError, binascii.Error):
-        raise _bad_request("cursor is not one this API gave out") from None
+        raise bad_request("not one this API gave out", "cursor") from None
     return started_at, linkedid
 
 
-async def list_calls(request: web.Request) -> web.Response:
-    scope = scope_of(request[USER])
+def client_param(q: Query) -> str | None:
+    code = q.text("client")
+    if code is not None and not CLIENT_CODE.match(code):
+        raise bad_request(f"a client code is 4 or 5 digits, got {code!r}", "client")
+    return code
+
+
+async def client_in_view(store: Store, scope: Scope, code: str | None) -> ClientView | None:
+    """The one client the request is about (asked for, or the user's own), or None for all of them;
+    404 when it is not one the caller may see."""
+    code = code or scope.client_code
+    if code is None:
+        return None
+    view = await store.read(lambda db: visible_client(db, scope, code))
+    if view is None:
+        raise not_found("client")
+    return view
+
+
+def _wants_csv(request: web.Request) -> bool:
+    accepted = {part.split(";")[0].strip().lower() for part in request.headers.get("Accept", "").split(",")}
+    return "text/csv" in accepted
+
+
+def _did(q: Query) -> str | None:
+    text = q.text("did")
+    if text is None:
+        return None
     try:
-        limit = int(request.query.get("limit", "50"))
-    except ValueError:
-        raise _bad_request("limit must be an integer") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise _bad_request(f"limit must be between 1 and {MAX_LIMIT}")
-    cursor = request.query.get("cursor")
+        return to_e164(text, DEFAULT_REGION)
+    except NumberError as exc:
+        raise bad_request(f"not a phone number ({exc})", "did") from None
+
+
+async def list_calls(request: web.Request) -> web.StreamResponse:
+    scope = scope_of(request[USER])
+    q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/calls"]["get"]), repeatable=("disposition",))
+    fmt = q.one_of("format", FORMATS) or ("csv" if _wants_csv(request) else "json")
+    limit = q.integer("limit", 50, 1, MAX_LIMIT)
+    cursor = q.text("cursor", max_length=512)
     before = decode_cursor(cursor) if cursor else None
-    rows = await request.app[STORE].read(lambda db: calls.list_calls(db, scope, limit + 1, before))
+    code = client_param(q)
+    narrow = {"did": _did(q), "caller": q.text("caller"), "dispositions": q.many_of("disposition", calls.DISPOSITIONS),
+              "queue": q.text("queue"), "agent": q.text("agent"), "has_recording": q.boolean("has_recording")}
+    store = request.app[STORE]
+    view = await client_in_view(store, scope, code)
+    start, end = q.period(ZoneInfo(view.timezone) if view else UTC)
+    filters = CallFilter(started_from=start, started_to=end, client_code=code, **narrow)
+    now = datetime.now(UTC)  # one window for every page of an export
+    if fmt == "csv":
+        return await csv_response(request, scope, filters, before, now,
+                                  f"calls-{view.code if view else 'all'}-{now:%Y%m%d-%H%M%S}.csv")
+    rows = await store.read(lambda db: calls.list_calls(db, scope, limit + 1, before, filters, now))
     page, more = rows[:limit], len(rows) > limit
     return web.json_response({"calls": page, "next_cursor": encode_cursor(page[-1]) if more else None})
 
@@ -62,29 +108,79 @@ async def get_call(request: web.Request) -> web.Response:
     linkedid = request.match_info["linkedid"]
     call = await request.app[STORE].read(lambda db: calls.get_call(db, scope, linkedid))
     if call is None:
-        raise _not_found("call")
+        raise not_found("call")
     return web.json_response(call)
 
 
-async def get_recording(request: web.Request) -> web.StreamResponse:
-    scope = scope_of(request[USER])
-    try:
-        recording_id = int(request.match_info["id"])
-    except ValueError:
-        raise _not_found("recording") from None
-    rec = await request.app[STORE].read(lambda db: calls.get_recording(db, scope, recording_id))
-    if rec is None:
-        raise _not_found("recording")
-    try:
-        path = resolve(request.app[RECORDINGS_DIR], rec["path"])
-    except RecordingError:
-        raise _not_found("recording") from None
-    if rec["purged_at"] is not None or not path.is_file():
-        raise web.HTTPGone(text=json.dumps({"error": "recording file is no longer available"}),
-                           content_type="application/json")
-    # FileResponse answers Range, If-Range, If-None-Match and If-Modified-Since itself.
-    return web.FileResponse(path, headers={
-        "Content-Type": "audio/wav",
-        "Content-Disposition": f'attachment; filename="{rec["client_code"]}-{rec["linkedid"]}.wav"',
-        "Cache-Control": "private, no-store",
-    })
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+CALL_SCHEMA: dict = {"type": "object", "properties": {
+    "linkedid": {"type": "string", "description": "Asterisk's linkedid: the call's id"},
+    "client_code": _NULLABLE_STRING, "did": {**_NULLABLE_STRING, "description": "the number dialled (E.164)"},
+    "dialled": _NULLABLE_STRING, "caller_number": _NULLABLE_STRING, "caller_name": _NULLABLE_STRING,
+    "started_at": {"type": "string", "format": "date-time"},
+    "answered_at": _NULLABLE_STRING, "ended_at": _NULLABLE_STRING, "duration_s": _NULLABLE_NUMBER,
+    "disposition": {"type": "string", "enum": list(calls.DISPOSITIONS)},
+    "hangup_cause": {"type": ["integer", "null"]}, "queue": _NULLABLE_STRING, "agent": _NULLABLE_STRING,
+    "queued_at": _NULLABLE_STRING, "wait_s": _NULLABLE_NUMBER, "talk_s": _NULLABLE_NUMBER,
+    "hangup_side": {"type": ["string", "null"], "enum": ["caller", "agent", "system", None]},
+    "transfers": {"type": "integer"}, "recovered": {"type": "boolean"},
+    "recordings": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer", "description": "GET /api/recordings/{id}"}, "size_bytes": {"type": "integer"},
+        "duration_s": {"type": "number"}, "format": {"type": "string"}, "purged_at": _NULLABLE_STRING}}},
+}}
+_PERIOD = apidoc.PERIOD_NOTE
+OPENAPI_PATHS: dict = {
+    "/api/calls": {"get": {
+        "operationId": "listCalls",
+        "tags": ["calls"],
+        "summary": "The call history, newest first, in keyset pages (JSON) or whole as CSV",
+        "description": "A client user sees its own calls of its window (`clients.history_days`, 60 days by "
+                       "default); admins and supervisors see every call. Filters combine with AND. CSV "
+                       "(`format=csv` or `Accept: text/csv`) streams every matching call from `cursor` on, "
+                       "`limit` aside, with the JSON fields as columns and `recording_ids` (space-separated).",
+        "parameters": [
+            apidoc.query("from", f"calls started at or after this instant. {_PERIOD}", apidoc.DATE_TIME),
+            apidoc.query("to", f"calls started before this instant (exclusive). {_PERIOD}", apidoc.DATE_TIME),
+            apidoc.query("client", "one client's calls (4-5 digits); another client's code is 404 for a client user"),
+            apidoc.query("did", "the number dialled; normalised to E.164 (region CA when no country code)"),
+            apidoc.query("caller", "part of the caller's number (matched literally)"),
+            apidoc.query("disposition", "one or more (repeated or comma-separated)",
+                         {"type": "array", "items": {"type": "string", "enum": list(calls.DISPOSITIONS)}},
+                         style="form", explode=True),
+            apidoc.query("queue", "the queue the call waited in (exact name)"),
+            apidoc.query("agent", "the agent who answered (exact id)"),
+            apidoc.query("has_recording", "true: with a recording still kept; false: without",
+                         {"type": "boolean"}),
+            apidoc.query("limit", "calls per page (JSON)", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                                           "default": 50}),
+            apidoc.CURSOR,
+            apidoc.query("format", "json (default) or csv", {"type": "string", "enum": list(FORMATS)}),
+        ],
+        "responses": {
+            "200": {"description": "a page of calls, or the CSV export", "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "calls": {"type": "array", "items": CALL_SCHEMA},
+                    "next_cursor": {"type": ["string", "null"], "description": "null on the last page"}}}},
+                "text/csv": {"schema": {"type": "string"}}}},
+            **apidoc.errors("400", "401", "404"),
+        },
+    }},
+    "/api/calls/{linkedid}": {"get": {
+        "operationId": "getCall",
+        "tags": ["calls"],
+        "summary": "One call with its recordings, IVR path and event timeline",
+        "parameters": [apidoc.path("linkedid", "the call's id")],
+        "responses": {
+            "200": apidoc.json_body("the call", {"allOf": [CALL_SCHEMA, {"type": "object", "properties": {
+                "ivr_path": {"type": "array", "items": {"type": "object", "properties": {
+                    "seq": {"type": "integer"}, "at": {"type": "string"}, "menu": {"type": "string"},
+                    "node": {"type": "string"}, "kind": {"type": "string"}, "digit": _NULLABLE_STRING,
+                    "outcome": {"type": "string"}}}},
+                "timeline": {"type": "array", "items": {"type": "object", "properties": {
+                    "at": {"type": "string"}, "kind": {"type": "string"}, "channel": _NULLABLE_STRING,
+                    "detail": {"type": "object"}}}}}}]}),
+            **apidoc.errors("401", "404"),
+        },
+    }},
+}
