@@ -132,3 +132,12 @@ def test_recording_access_is_audited_and_listed_newest_first(history):
     assert [r["status"] for r in list_access(db, ALL, before_id=page[-1]["id"])] == [200]
     assert len(list_access(db, A)) == 3 and list_access(db, B) == []
     assert list_access(db, ALL, filters=AccessFilter(login="' OR 1=1 --")) == []
+
+
+def test_the_export_tuples_are_the_listed_rows(history):
+    for scope, filters in ((A, CallFilter()), (ALL, CallFilter(caller="1234")), (A, CallFilter(has_recording=True))):
+        listed = calls.list_calls(history, scope, 500, filters=filters, now=NOW)
+        tuples = calls.list_call_tuples(history, scope, 500, filters=filters, now=NOW)
+        assert [(*(c[f] for f in calls.CALL_FIELDS), tuple(r["id"] for r in c["recordings"])) for c in listed] == [
+            (*t[:-2], bool(t[-2]), t[-1]) for t in tuples]
+    assert calls.list_call_tuples(history, B, 10, filters=CallFilter(queue="nope"), now=NOW) == []

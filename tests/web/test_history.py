@@ -43,7 +43,15 @@ async def _csv(api: Api, headers: dict, query: str, accept: bool = False) -> lis
 
 
 def _as_csv(call: dict) -> dict:
-    return dict(zip(web.export.COLUMNS, web.export.csv_row(call), strict=True))
+    """What the CSV row of a JSON call must be: its fields as text (null empty, booleans true/false)."""
+    def text(value) -> str:
+        return "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    row = {name: text(value) for name, value in call.items() if name != "recordings"}
+    row["recording_ids"] = " ".join(str(r["id"]) for r in call["recordings"])
+    if row["caller_name"].startswith("="):
+        row["caller_name"] = "'" + row["caller_name"]  # defused (test_csv_cells_a_spreadsheet_would_run...)
+    return row
 
 
 FILTERS = {
@@ -90,17 +98,17 @@ async def test_the_csv_is_written_page_by_page(api: Api, monkeypatch):
     who = await with_history(api)
     monkeypatch.setattr(web.export, "CHUNK", 3)
     sizes: list[int] = []
-    original = calls.list_calls
+    original = calls.list_call_tuples
 
     def counting(*args, **kw):
         rows = original(*args, **kw)
         sizes.append(len(rows))
         return rows
 
-    monkeypatch.setattr(calls, "list_calls", counting)
+    monkeypatch.setattr(calls, "list_call_tuples", counting)
     rows = await _csv(api, who["root"], "")
     assert len(rows) == 9 and sizes == [3, 3, 3, 0]  # never more than one page in memory
-    assert rows[0].keys() == set(web.export.COLUMNS)
+    assert list(rows[0]) == list(web.export.COLUMNS)
 
 
 async def test_csv_cells_a_spreadsheet_would_run_are_defused(api: Api):
