@@ -34,27 +34,22 @@ _FORMULA_START = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
-def cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
+def defused(text: str) -> str:
+    """`text`, with a leading apostrophe if a spreadsheet would run it as a formula."""
     if text[:1] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
 def csv_row(row: tuple) -> list:
-    """A row of calls.list_call_tuples as CSV cells. The csv module writes None as '' and numbers as
-    their repr, as cell() would; only the text that comes from outside the store (numbers, names,
-    queue and agent names) can start like a formula — the rest is made by the store and checked by
-    the schema — so only that is looked at, for speed: an export runs to 100 000 rows and more."""
+    """A row of calls.list_call_tuples as CSV cells; the csv module writes None as '' and numbers as
+    their repr. Only the text that comes from outside the store (numbers, names, queue and agent
+    names) can start like a formula — the rest is made by the store and checked by the schema — so
+    only that is looked at, for speed: an export runs to 100 000 rows and more."""
     cells = list(row[:-1])
     for i in _OUTSIDE_TEXT:
-        value = cells[i]
-        if value and value[0] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
-            cells[i] = "'" + value
+        if cells[i]:
+            cells[i] = defused(cells[i])
     cells[_RECOVERED] = "true" if cells[_RECOVERED] else "false"
     cells.append(" ".join(map(str, row[-1])))
     return cells

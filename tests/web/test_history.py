@@ -117,7 +117,8 @@ async def test_csv_cells_a_spreadsheet_would_run_are_defused(api: Api):
     assert rows["h3"]["caller_name"] == "'" + FORMULA_NAME
     assert rows["h1"]["caller_number"] == "+15145551111" and rows["h1"]["caller_name"] == "Jeanne"
     assert rows["h1"]["recovered"] == "false" and rows["h1"]["answered_at"] == at(0.7)
-    assert web.export.cell("-2+3") == "'-2+3" and web.export.cell("-12.5") == "-12.5" and web.export.cell(None) == ""
+    assert web.export.defused("-2+3") == "'-2+3" and web.export.defused("@SUM(A1)") == "'@SUM(A1)"
+    assert web.export.defused("-12.5") == "-12.5" and web.export.defused("+15145551111") == "+15145551111"
 
 
 async def test_the_window_hides_older_calls_from_the_client_only(api: Api):
