@@ -40,7 +40,7 @@ def call_stats(db: sqlite_utils.Database, scope: Scope, query: StatsQuery, now: 
     start = iso(query.start)
     since = window_start(db, scope, now)
     if since is not None and since > start:
-        start = since  # a client's statistics stop where its history does
+        start = min(since, iso(query.end))  # a client's statistics stop where its history does
     where, args = _base(scope, query, start)
     totals = _aggregate(db, where, args, None)
     queue_rows = _aggregate(db, f"{where} AND c.queue IS NOT NULL", args, "c.queue")

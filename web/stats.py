@@ -35,8 +35,11 @@ async def get_stats(request: web.Request) -> web.Response:
     zone_name = view.timezone if view else "UTC"
     zone = ZoneInfo(zone_name)
     now = datetime.now(UTC)
-    end = q.instant("to", zone) or now
+    given_end = q.instant("to", zone)
+    end = given_end or now
     start = q.instant("from", zone)
+    if start is not None and given_end is None and start >= end:
+        raise bad_request("must be in the past when to is not given (to defaults to now)", "from")
     if start is None:
         first_day = end.astimezone(zone).date() - timedelta(days=DEFAULT_DAYS - 1)
         start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=zone).astimezone(UTC)

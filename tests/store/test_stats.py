@@ -119,6 +119,8 @@ def test_scope_window_and_service_level_per_client(db):
     late = call_stats(db, A, StatsQuery(**PERIOD), now=datetime(2026, 3, 3, 15, 30, tzinfo=UTC))
     assert late["period"]["from"] == "2026-03-02T15:30:00.000Z" and late["totals"]["offered"] == 3  # calls 4, 5, 6
     assert call_stats(db, ALL, StatsQuery(**PERIOD), now=datetime(2027, 1, 1, tzinfo=UTC))["totals"]["offered"] == 7
+    gone = call_stats(db, A, StatsQuery(**PERIOD), now=datetime(2027, 1, 1, tzinfo=UTC))  # all before the window
+    assert gone["totals"]["offered"] == 0 and gone["per_day"] == [] and gone["period"]["from"] == gone["period"]["to"]
 
 
 def test_an_empty_period_has_zeros_and_no_rates(db):
