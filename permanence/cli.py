@@ -16,10 +16,10 @@ from dialplan.render import RenderError
 from store import ClientError, UserError, checkin, clients, menus
 from web import hash_password
 
-from . import __version__, demo, ivr_cli, prompts_cli, recordings_cli, users_cli
+from . import __version__, agents_cli, demo, ivr_cli, prompts_cli, recordings_cli, users_cli
 from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
-from .serve import asterisk_settings, data_queues, serve
+from .serve import asterisk_data, asterisk_settings, serve
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
@@ -50,7 +50,7 @@ def cmd_config_value(config: Config, args: argparse.Namespace) -> int:
 def cmd_asterisk_config(config: Config, args: argparse.Namespace) -> int:
     if not config.ami.secret:
         raise CLIError("[ami] secret is empty: Asterisk would have no usable manager user")
-    for path in write_config(asterisk_settings(config, data_queues(config)), Path(args.out)):
+    for path in write_config(asterisk_settings(config, asterisk_data(config)), Path(args.out)):
         print(path)
     return 0
 
@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out")
     p.add_argument("--seconds", type=float, default=30.0, help="how long to record (default 30)")
     ivr_cli.register(sub)
+    agents_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
     users_cli.register(sub)

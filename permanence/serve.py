@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp import web
@@ -14,9 +15,9 @@ from agi import FastAGIServer, Router
 from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
 from ami import AMIClient, CallListener, Reconciler, make_client
 from ami.live import LiveState
-from dialplan import AsteriskSettings, Softphone
+from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
 from ivr.loader import parse
-from store import Store, connect, menus, migrate
+from store import Store, agents, connect, menus, migrate
 from web import make_app
 from web.access import JsonAccessLogger, access_logger
 from web.security import SecuritySettings
@@ -28,12 +29,22 @@ from .operations import health_checks, metrics_registry
 log = logging.getLogger("permanence")
 
 
-def data_queues(config: Config) -> tuple[str, ...]:
-    """Every queue the active menus name, and the team leaders' queue: what queues.conf must hold."""
+@dataclass(frozen=True)
+class AsteriskData:
+    """What Asterisk's configuration takes from the store: queues, agents and who answers which queue."""
+    queues: tuple[str, ...] = ()
+    agents: tuple[AgentPhone, ...] = ()
+    members: tuple[QueueMember, ...] = ()
+
+
+def asterisk_data(config: Config) -> AsteriskData:
+    """Every queue the active menus name and the team leaders' queue; the agents and their queues."""
     migrate(config.store.path)
     db = connect(config.store.path)
     try:
         active = menus.active_menus(db)
+        phones = tuple(AgentPhone(a.id, a.name, a.sip_ha1) for a in agents.list_agents(db))
+        members = tuple(QueueMember(m.queue, m.agent_id, m.penalty) for m in agents.list_members(db))
     finally:
         db.close()
     names = {config.ivr.team_leader_queue}
@@ -42,10 +53,10 @@ def data_queues(config: Config) -> tuple[str, ...]:
             queue = getattr(node, "queue", None)
             if isinstance(queue, str) and queue:
                 names.add(queue)
-    return tuple(sorted(names))
+    return AsteriskData(tuple(sorted(names)), phones, members)
 
 
-def asterisk_settings(config: Config, queues: tuple[str, ...] = ()) -> AsteriskSettings:
+def asterisk_settings(config: Config, data: AsteriskData | None = None) -> AsteriskSettings:
     a = config.asterisk
     phones = (Softphone(a.softphone_user, a.softphone_secret),) if a.softphone_secret else ()
     return AsteriskSettings(
@@ -54,7 +65,8 @@ def asterisk_settings(config: Config, queues: tuple[str, ...] = ()) -> AsteriskS
         ami_secret=config.ami.secret, agi_host=config.agi.host, agi_port=config.agi.port,
         recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
         carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
-        fallback_queue=config.ivr.fallback_queue, queues=queues,
+        fallback_queue=config.ivr.fallback_queue, queues=data.queues if data else (),
+        agents=data.agents if data else (), members=data.members if data else (),
     )
 
 
