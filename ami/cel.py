@@ -164,12 +164,19 @@ def to_events(row: CelRow) -> list[dict[str, str]]:
         name = row.userdeftype or row.eventtype
         return [{"Event": "UserEvent", **user_fields(str(extra)), **base, "UserEvent": name}]
     if kind == "HANGUP":
-        cause = parse_extra(row.eventextra).get("hangupcause")
-        return [{"Event": "Hangup", **base, "Cause": "" if cause is None else str(cause)}]
+        extra = parse_extra(row.eventextra)
+        cause, source = extra.get("hangupcause"), extra.get("hangupsource")
+        return [{"Event": "Hangup", **base, "Cause": "" if cause is None else str(cause),
+                 "HangupSource": str(source or "")}]
+    if kind in ("BLINDTRANSFER", "ATTENDEDTRANSFER"):
+        extra = parse_extra(row.eventextra)
+        name = "BlindTransfer" if kind == "BLINDTRANSFER" else "AttendedTransfer"
+        return [{"Event": name, **base, "Result": "Success", "TransfererChannel": row.channame,
+                 "Extension": str(extra.get("extension", ""))}]
     if kind == "BRIDGE_ENTER":
         events = [{"Event": "BridgeEnter", **base, "Peer": row.peer}]
         if row.appname == "Queue":  # the caller meets an agent: what AMI says with AgentConnect
-            events.append({"Event": "AgentConnect", **base})
+            events.append({"Event": "AgentConnect", **base, "Peer": row.peer})
         return events
     if kind == "BRIDGE_EXIT":
         return [{"Event": "BridgeLeave", **base, "Peer": row.peer}]

@@ -16,7 +16,7 @@ from recordings.files import RecordingError
 from store import CallRecord, RecordingRecord, Store, calls
 from store.clock import parse_iso
 
-from .calls import CallTracker, FinishedCall, event_time
+from .calls import CallTracker, FinishedCall, call_record, event_time
 from .client import AMIClient, AMIError, ConnectHandler
 from .live import LiveState
 
@@ -38,23 +38,7 @@ async def record_call(store: Store, recordings_dir: Path, finished: FinishedCall
         if info is not None:
             recs = (RecordingRecord(state.recording_file + RECORDING_EXTENSION,
                                     info.size_bytes, info.duration_s, info.format),)
-    started, ended = parse_iso(state.started_at), parse_iso(finished.ended_at)
-    record = CallRecord(
-        linkedid=state.linkedid,
-        client_code=state.client_code,
-        did=state.did,
-        dialled=state.dialled,
-        caller_number=state.caller_number,
-        caller_name=state.caller_name,
-        started_at=state.started_at,
-        answered_at=state.answered_at,
-        ended_at=finished.ended_at,
-        duration_s=round((ended - started).total_seconds(), 3),
-        disposition=state.disposition,
-        hangup_cause=state.hangup_cause,
-        recovered=state.recovered,
-        recordings=recs,
-    )
+    record = call_record(finished, recs)
     try:
         await store.write(lambda db: calls.save_call(db, record))
     except Exception:

@@ -7,12 +7,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ami.calls import CallTracker
+from ami.calls import CallTracker, call_record
 
 # The call row's fields the replay must reproduce exactly (times included: they come from the
-# events' own Timestamp, not from when they were read).
+# events' own Timestamp, not from when they were read), and the timeline.
 FIELDS = ("linkedid", "client_code", "did", "dialled", "caller_number", "caller_name", "started_at",
-          "answered_at", "ended_at", "disposition", "hangup_cause")
+          "answered_at", "ended_at", "duration_s", "disposition", "hangup_cause", "queue", "agent", "queued_at",
+          "wait_s", "talk_s", "hangup_side", "transfers")
 
 
 def load_stream(path: Path) -> list[dict[str, str]]:
@@ -20,18 +21,17 @@ def load_stream(path: Path) -> list[dict[str, str]]:
 
 
 def replay(events: list[dict[str, str]]) -> dict[str, dict]:
-    """linkedid → the row fields (and the recording file, if any) of every call the stream finishes."""
+    """linkedid → the row fields, the recording file (if any) and the timeline of every call the
+    stream finishes, built by the listener's own call_record."""
     tracker = CallTracker()
     rows: dict[str, dict] = {}
     received = datetime(2000, 1, 1, tzinfo=UTC)  # never used when events carry their Timestamp
     for event in events:
         for finished in tracker.feed(event, received):
+            record = call_record(finished)
             s = finished.state
-            rows[s.linkedid] = {
-                "linkedid": s.linkedid, "client_code": s.client_code, "did": s.did, "dialled": s.dialled,
-                "caller_number": s.caller_number, "caller_name": s.caller_name, "started_at": s.started_at,
-                "answered_at": s.answered_at, "ended_at": finished.ended_at, "disposition": s.disposition,
-                "hangup_cause": s.hangup_cause,
-                "recording": f"{s.recording_file}.wav" if s.recording_file and s.client_code else None,
-            }
+            row = {name: getattr(record, name) for name in FIELDS}
+            row["recording"] = f"{s.recording_file}.wav" if s.recording_file and s.client_code else None
+            row["timeline"] = [[e.at, e.kind, e.channel, e.detail] for e in record.events]
+            rows[s.linkedid] = row
     return rows

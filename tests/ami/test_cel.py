@@ -28,20 +28,25 @@ EXPECTED = {
     GREETING: dict(client_code="3000", did="+15145550300", dialled="5145550300", caller_number="5145557001",
                    caller_name="Alice Greeting", started_at="2026-11-23T17:40:27.145Z",
                    answered_at="2026-11-23T17:40:27.150Z", ended_at="2026-11-23T17:40:34.067Z",
-                   duration_s=6.922, disposition="answered", hangup_cause=16, recovered=True),
+                   duration_s=6.922, disposition="answered", hangup_cause=16, recovered=True,
+                   queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="system"),
     UNKNOWN: dict(client_code=None, did="+15145550999", dialled="5145550999", caller_number="5145559999",
                   caller_name="Unknown Caller", started_at="2026-11-23T17:40:34.177Z", answered_at=None,
                   ended_at="2026-11-23T17:40:40.236Z", duration_s=6.059, disposition="unknown_did",
-                  hangup_cause=1, recovered=True),
+                  hangup_cause=1, recovered=True, queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="system"),
     IVR: dict(client_code="1000", did="+15145550100", dialled="5145550100", caller_number="5145557003",
               caller_name="Côté Ivr", started_at="2026-11-23T17:40:40.350Z", answered_at="2026-11-23T17:40:40.354Z",
               ended_at="2026-11-23T17:40:50.677Z", duration_s=10.327, disposition="voicemail", hangup_cause=0,
-              recovered=True),
+              recovered=True, queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="caller"),
     # through the queue to an agent: two channels, the call ends when the agent's hangs up too
     QUEUE: dict(client_code="1000", did="+15145550100", dialled="5145550100", caller_number="5145557004",
                 caller_name="Queue Caller", started_at="2026-11-23T17:45:22.106Z",
                 answered_at="2026-11-23T17:45:22.111Z", ended_at="2026-11-23T17:45:34.434Z", duration_s=12.328,
-                disposition="answered", hangup_cause=16, recovered=True),
+                disposition="answered", hangup_cause=16, recovered=True, transfers=0,
+                # CEL has no queue events: the queue is the IVR's target, joined when the IVR sent the
+                # caller there; the agent is the queue member's endpoint (this capture's was the carrier).
+                queue="1000-accueil", agent="carrier", queued_at="2026-11-23T17:45:26.147Z", wait_s=0.006,
+                talk_s=8.281, hangup_side="caller"),
 }
 RECORDINGS = {GREETING: ("3000/2026/11/23/1795455627.0.wav", 6.38), IVR: ("1000/2026/11/23/1795455640.2.wav", 9.84),
               QUEUE: ("1000/2026/11/23/1795455922.7.wav", 3.56)}

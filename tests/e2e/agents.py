@@ -178,26 +178,40 @@ _TALK_THEN_HANG_UP = """  <recv request="BYE" timeout="{talk_ms}" ontimeout="age
 </scenario>
 """
 
-# A blind transfer the way softphones do it: REFER, then Asterisk reports progress (NOTIFY) and
-# hangs the agent's leg up.
+# A blind transfer the way softphones do it (RFC 5589): REFER, Asterisk reports progress with
+# NOTIFYs, and on the final "200 OK" the transferor hangs its leg up.
 _BLIND_TRANSFER = """  <pause milliseconds="{talk_ms}"/>
   <send retrans="500">
     <![CDATA[
       REFER [$remote_contact] SIP/2.0
 """ + _REQUEST_HEAD + """      CSeq: 101 REFER
-      Refer-To: <sip:{target}@[remote_ip]:[remote_port]>
+      Refer-To: <sip:{target}@[local_ip]>
       Referred-By: <sip:{id}@[local_ip]:[local_port]>
       Content-Length: 0
     ]]>
   </send>
   <recv response="202"/>
   <label id="wait"/>
-  <recv request="NOTIFY" optional="true" next="notified"/>
+  <recv request="NOTIFY" optional="true" next="notified">
+    <action><ereg regexp="SIP/2.0 200" search_in="msg" check_it="false" assign_to="transferred"/></action>
+  </recv>
   <recv request="BYE" next="bye"/>
   <label id="notified"/>
-""" + _OK + """  <nop next="wait"/>
+""" + _OK + """  <nop next="hang_up" test="transferred"/>
+  <nop next="wait"/>
+  <label id="hang_up"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [$remote_contact] SIP/2.0
+""" + _REQUEST_HEAD + """      CSeq: 102 BYE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" optional="true" next="end"/>
+  <recv response="481" next="end"/>
   <label id="bye"/>
-""" + _OK + """</scenario>
+""" + _OK + """  <label id="end"/>
+</scenario>
 """
 
 

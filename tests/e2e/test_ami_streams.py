@@ -38,29 +38,48 @@ class Scenario:
     disposition: str
     agents: tuple[tuple[str, AgentScript], ...] = ()  # agents registered for the call, and what they do
     seconds: float = 12.0  # recorded after the caller's own pauses
+    expect: tuple[tuple[str, object], ...] = ()  # row fields and their values
+    timeline: tuple[str, ...] = ()  # kinds the timeline must hold, in this order (others may be between)
 
 
 QUEUE = [1.5, "1", 2.0, "1"]  # French, then the reception queue (ivr/examples/demo.yaml)
+IN_QUEUE = (("queue", "1000-accueil"),)
+BY_101 = (*IN_QUEUE, ("agent", "101"))
 SCENARIOS = {
-    "answered": Scenario("5145550300", [], True, "answered"),  # the system hangs up after the greeting
-    "unknown_did": Scenario("5145550999", UNKNOWN, False, "unknown_did"),
-    "abandoned_queue": Scenario("5145550100", [*QUEUE, 3.0], False, "abandoned_queue"),
-    "abandoned_ivr": Scenario("5145550100", [1.5, "1", 2.0], False, "abandoned_ivr"),
-    "voicemail": Scenario("5145550100", [1.5, "1", 2.0, "9", 6.0], False, "voicemail"),
+    "answered": Scenario("5145550300", [], True, "answered",  # the system hangs up after the greeting
+                         expect=(("hangup_side", "system"), ("queue", None), ("agent", None))),
+    "unknown_did": Scenario("5145550999", UNKNOWN, False, "unknown_did", expect=(("hangup_side", "system"),)),
+    "abandoned_queue": Scenario("5145550100", [*QUEUE, 3.0], False, "abandoned_queue",
+                                expect=(*IN_QUEUE, ("agent", None), ("hangup_side", "caller")),
+                                timeline=("routed", "ivr_exit", "queue_joined", "queue_abandoned", "hangup")),
+    "abandoned_ivr": Scenario("5145550100", [1.5, "1", 2.0], False, "abandoned_ivr",
+                              expect=(("queue", None), ("hangup_side", "caller"))),
+    "voicemail": Scenario("5145550100", [1.5, "1", 2.0, "9", 6.0], False, "voicemail",
+                          expect=(("hangup_side", "caller"),)),
     # Agent 101 answers the reception queue; the caller hangs up while talking.
-    "agent_caller_hangs_up": Scenario("5145550100", [*QUEUE, 8.0], False, "answered",
-                                      (("101", lambda _: answers("101", talk_ms=30000)),)),
+    "agent_caller_hangs_up": Scenario(
+        "5145550100", [*QUEUE, 8.0], False, "answered", (("101", lambda _: answers("101", talk_ms=30000)),),
+        expect=(*BY_101, ("hangup_side", "caller"), ("transfers", 0)),
+        timeline=("queue_joined", "agent_ringing", "agent_answered", "hangup_request", "agent_completed")),
     # The agent ends the conversation.
-    "agent_hangs_up": Scenario("5145550100", QUEUE, True, "answered",
-                               (("101", lambda _: answers("101", talk_ms=4000)),)),
+    "agent_hangs_up": Scenario(
+        "5145550100", QUEUE, True, "answered", (("101", lambda _: answers("101", talk_ms=4000)),),
+        expect=(*BY_101, ("hangup_side", "agent"), ("transfers", 0)),
+        timeline=("queue_joined", "agent_answered", "hangup_request", "agent_completed", "hangup")),
     # The agent transfers the caller to agent 102 with a SIP REFER; 102 talks, then hangs up.
-    "blind_transfer": Scenario("5145550100", QUEUE, True, "answered", (
-        ("101", lambda _: blind_transfers("101", "102", talk_ms=2000)),
-        ("102", lambda _: answers("102", talk_ms=4000)))),
+    "blind_transfer": Scenario(
+        "5145550100", QUEUE, True, "answered", (
+            ("101", lambda _: blind_transfers("101", "102", talk_ms=2000)),
+            ("102", lambda _: answers("102", talk_ms=4000))),
+        expect=(*BY_101, ("hangup_side", "agent"), ("transfers", 1)),
+        timeline=("agent_answered", "blind_transfer", "agent_completed", "dial", "dial_end", "hangup_request")),
     # The agent presses *2 102, talks to agent 102, hangs up: the caller and 102 talk, 102 hangs up.
-    "attended_transfer": Scenario("5145550100", QUEUE, True, "answered", (
-        ("101", lambda work: attended_transfers("101", "102", work, talk_ms=2000, consult_ms=3000)),
-        ("102", lambda _: answers("102", talk_ms=9000))), seconds=25.0),
+    "attended_transfer": Scenario(
+        "5145550100", QUEUE, True, "answered", (
+            ("101", lambda work: attended_transfers("101", "102", work, talk_ms=2000, consult_ms=9000)),
+            ("102", lambda _: answers("102", talk_ms=14000))),
+        seconds=32.0, expect=(*BY_101, ("hangup_side", "agent"), ("transfers", 1)),
+        timeline=("agent_answered", "hangup_request", "attended_transfer", "agent_completed", "hangup_request")),
 }
 
 
@@ -69,8 +88,16 @@ def _row(system: System, linkedid: str) -> dict:
         call = dict(db.execute(f"SELECT {', '.join(FIELDS)} FROM calls WHERE linkedid = ?",
                                [linkedid]).fetchone())
         rec = db.execute("SELECT path FROM recordings WHERE linkedid = ?", [linkedid]).fetchone()
+        events = db.execute("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? ORDER BY at, id",
+                            [linkedid]).fetchall()
     call["recording"] = rec[0] if rec else None
+    call["timeline"] = [[e["at"], e["kind"], e["channel"], json.loads(e["detail"])] for e in events]
     return call
+
+
+def _in_order(wanted: tuple[str, ...], kinds: list[str]) -> bool:
+    it = iter(kinds)
+    return all(kind in it for kind in wanted)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -119,6 +146,14 @@ def test_the_live_row_and_the_replayed_stream_agree(system: System, name: str) -
 
     live = wait_for(written, 20, f"the {name} call in the store")
     assert live["disposition"] == sc.disposition
+    assert {k: live[k] for k, _ in sc.expect} == dict(sc.expect)
+    kinds = [kind for _, kind, _, _ in live["timeline"]]
+    assert _in_order(sc.timeline, kinds), kinds
+    if live["queue"] is not None:
+        assert live["queued_at"] is not None and live["wait_s"] is not None and live["wait_s"] >= 0
+    if live["agent"] is not None:  # the conversation is timed from the agent's answer, transfers included
+        assert live["talk_s"] is not None and live["talk_s"] > 1.5 * live["transfers"] + 1
+        assert live["wait_s"] < 10
     if name not in ("unknown_did", "abandoned_ivr"):
         assert live["recording"] is not None
     assert replayed == live
