@@ -24,20 +24,21 @@ FIXTURE = Path(__file__).parent / "fixtures" / "cel.sql"
 GREETING, UNKNOWN, IVR, QUEUE = "1795455627.0", "1795455634.1", "1795455640.2", "1795455922.7"
 
 # What the rebuild must give: CEL's own times (AMI's agree within a few ms), the AMI listener's fields.
+NO_QUEUE = dict(queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0)
 EXPECTED = {
     GREETING: dict(client_code="3000", did="+15145550300", dialled="5145550300", caller_number="5145557001",
                    caller_name="Alice Greeting", started_at="2026-11-23T17:40:27.145Z",
                    answered_at="2026-11-23T17:40:27.150Z", ended_at="2026-11-23T17:40:34.067Z",
                    duration_s=6.922, disposition="answered", hangup_cause=16, recovered=True,
-                   queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="system"),
+                   **NO_QUEUE, hangup_side="system"),
     UNKNOWN: dict(client_code=None, did="+15145550999", dialled="5145550999", caller_number="5145559999",
                   caller_name="Unknown Caller", started_at="2026-11-23T17:40:34.177Z", answered_at=None,
                   ended_at="2026-11-23T17:40:40.236Z", duration_s=6.059, disposition="unknown_did",
-                  hangup_cause=1, recovered=True, queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="system"),
+                  hangup_cause=1, recovered=True, **NO_QUEUE, hangup_side="system"),
     IVR: dict(client_code="1000", did="+15145550100", dialled="5145550100", caller_number="5145557003",
               caller_name="Côté Ivr", started_at="2026-11-23T17:40:40.350Z", answered_at="2026-11-23T17:40:40.354Z",
               ended_at="2026-11-23T17:40:50.677Z", duration_s=10.327, disposition="voicemail", hangup_cause=0,
-              recovered=True, queue=None, agent=None, queued_at=None, wait_s=None, talk_s=None, transfers=0, hangup_side="caller"),
+              recovered=True, **NO_QUEUE, hangup_side="caller"),
     # through the queue to an agent: two channels, the call ends when the agent's hangs up too
     QUEUE: dict(client_code="1000", did="+15145550100", dialled="5145550100", caller_number="5145557004",
                 caller_name="Queue Caller", started_at="2026-11-23T17:45:22.106Z",
