@@ -17,6 +17,14 @@ class MenuStoreError(ValueError):
     """A menu operation was refused (unknown menu or client, nothing to roll back to)."""
 
 
+class MenuNotFound(MenuStoreError):
+    """No such menu."""
+
+
+class MenuConflict(MenuStoreError):
+    """The menu belongs to another client, or has no earlier version to roll back to."""
+
+
 @dataclass(frozen=True)
 class StoredMenu:
     name: str
@@ -37,7 +45,7 @@ def apply_menu(db: sqlite_utils.Database, name: str, client_code: str, source: s
         raise MenuStoreError(f"menu {name}: no client {client_code}")
     owner = db.execute("SELECT client_code FROM menus WHERE name = ? LIMIT 1", [name]).fetchone()
     if owner is not None and owner[0] != client_code:
-        raise MenuStoreError(f"menu {name} belongs to client {owner[0]}, not {client_code}")
+        raise MenuConflict(f"menu {name} belongs to client {owner[0]}, not {client_code}")
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     active = active_menu(db, name)
     if active is not None and active.sha256 == digest:
@@ -52,15 +60,21 @@ def apply_menu(db: sqlite_utils.Database, name: str, client_code: str, source: s
     return StoredMenu(name, version, client_code, source, body, digest)
 
 
+def apply_menus(db: sqlite_utils.Database, checked: list[tuple[str, str, str, str]]) -> list[StoredMenu]:
+    """apply_menu for each (name, client code, source, body) of menus checked together; the caller
+    holds the transaction, so that they go live all or none."""
+    return [apply_menu(db, name, client_code, source, body) for name, client_code, source, body in checked]
+
+
 def rollback_menu(db: sqlite_utils.Database, name: str) -> StoredMenu:
     """Activate the version before the active one."""
     active = active_menu(db, name)
     if active is None:
-        raise MenuStoreError(f"no active menu {name}")
+        raise MenuNotFound(f"no active menu {name}")
     rows = list(db.query("SELECT * FROM menus WHERE name = ? AND version < ? ORDER BY version DESC LIMIT 1",
                          [name, active.version]))
     if not rows:
-        raise MenuStoreError(f"menu {name} is at its first version {active.version}: nothing to roll back to")
+        raise MenuConflict(f"menu {name} is at its first version {active.version}: nothing to roll back to")
     _activate(db, name, rows[0]["version"])
     return _row(rows[0])
 

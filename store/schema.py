@@ -221,4 +221,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE clients ADD COLUMN history_days INTEGER NOT NULL DEFAULT 60 CHECK (history_days >= 1);
     ALTER TABLE clients ADD COLUMN service_level_s INTEGER NOT NULL DEFAULT 20 CHECK (service_level_s >= 1);
     """,
+    # 7: each client's business hours, holidays and exceptional closures (JSON, in the time node's
+    # syntax: ivr/FORMAT.md), the one source a menu's `hours: client` reads; NULL hours: none set. A
+    # change moves the generation: the call path re-reads the client before the next call.
+    """
+    ALTER TABLE clients ADD COLUMN hours TEXT CHECK (hours IS NULL OR json_valid(hours));
+    ALTER TABLE clients ADD COLUMN holidays TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(holidays));
+    ALTER TABLE clients ADD COLUMN closures TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(closures));
+    CREATE TRIGGER clients_gen_schedule AFTER UPDATE OF hours, holidays, closures ON clients
+        BEGIN UPDATE generation SET n = n + 1; END;
+    """,
 ]

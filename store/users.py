@@ -13,10 +13,23 @@ from .clock import now_iso
 
 ROLES = ("admin", "supervisor", "client")
 LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+MIN_PASSWORD = 8  # characters; checked before hashing (the store only sees hashes)
 
 
 class UserError(ValueError):
-    """A user definition was refused."""
+    """A user definition was refused; `field` names what was wrong."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UserNotFound(UserError):
+    """No such user."""
+
+
+class UserConflict(UserError):
+    """The login is taken already."""
 
 
 @dataclass(frozen=True)
@@ -30,16 +43,16 @@ class User:
 def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: str,
              client_code: str | None = None) -> User:
     if not LOGIN.match(login or ""):
-        raise UserError(f"login must be 1-64 of letters, digits and . _ @ -, got {login!r}")
+        raise UserError(f"login must be 1-64 of letters, digits and . _ @ -, got {login!r}", "login")
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}", "role")
     if role == "client":
         if not client_code or get_client(db, client_code) is None:
-            raise UserError(f"user {login}: no client {client_code!r}")
+            raise UserError(f"user {login}: no client {client_code!r}", "client_code")
     elif client_code is not None:
-        raise UserError(f"user {login}: only a client user is bound to a client ({role} given one)")
+        raise UserError(f"user {login}: only a client user is bound to a client ({role} given one)", "client_code")
     if get_user(db, login) is not None:
-        raise UserError(f"user {login} exists already")
+        raise UserConflict(f"user {login} exists already", "login")
     db.execute(
         "INSERT INTO users (login, password_hash, role, client_code, created_at) VALUES (?, ?, ?, ?, ?)",
         [login, password_hash, role, client_code, now_iso()],
@@ -50,7 +63,7 @@ def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: st
 def set_password(db: sqlite_utils.Database, login: str, password_hash: str) -> None:
     """A new password ends every session and token of the user (whoever held the old one is out)."""
     if db.execute("UPDATE users SET password_hash = ? WHERE login = ?", [password_hash, login]).rowcount != 1:
-        raise UserError(f"no user {login}")
+        raise UserNotFound(f"no user {login}", "login")
     revoke_all(db, login)
 
 
@@ -63,7 +76,7 @@ def revoke_all(db: sqlite_utils.Database, login: str) -> int:
 def remove_user(db: sqlite_utils.Database, login: str) -> None:
     """Remove a user and what it is logged in with; the recordings' access audit keeps its login."""
     if get_user(db, login) is None:
-        raise UserError(f"no user {login}")
+        raise UserNotFound(f"no user {login}", "login")
     revoke_all(db, login)
     db.execute("DELETE FROM users WHERE login = ?", [login])
 
