@@ -156,6 +156,18 @@ def _ranges(value: object) -> tuple[TimeRange, ...]:
     return tuple(ranges)
 
 
+CLIENT_HOURS = "client"  # a time node's `hours: client`: the client's own business hours decide
+
+
+def hours_or_client(value: object) -> tuple[tuple[TimeRange, ...], ...] | str:
+    """A week of ranges, or CLIENT_HOURS."""
+    if value == CLIENT_HOURS:
+        return CLIENT_HOURS
+    if isinstance(value, str):
+        raise Bad(f"expected a mapping of days to ranges, or {CLIENT_HOURS} (the client's hours), got {value!r}")
+    return hours(value)
+
+
 def hours(value: object) -> tuple[tuple[TimeRange, ...], ...]:
     if not isinstance(value, dict):
         raise Bad(f"expected a mapping of days to ranges, got {kind(value)}")

@@ -1,6 +1,6 @@
 """Runs a Menu for one call, one step at a time. No I/O: the AGI route carries the steps out.
 
-    session = Session(menu, language="fr", now=now, menus=client_menus)
+    session = Session(menu, language="fr", now=now, menus=client_menus, client_hours=rule)
     step = session.next()
     while not isinstance(step, Exit):
         answer = carry_out(step)              # Digits for an Ask, None for anything else
@@ -29,6 +29,7 @@ from ivr.model import (
     QueueNode,
     SubmenuNode,
     TimeNode,
+    TimeRule,
     TransferNode,
 )
 from ivr.steps import Ask, Digits, Exit, PathEntry, Play, SayDigits, SetLanguage, Step
@@ -50,13 +51,17 @@ class SessionError(RuntimeError):
 class Session:
     """One call in the IVR. next(answer) gives the next Step; see the module docstring."""
 
-    def __init__(self, menu: Menu, *, language: str, now: datetime, menus: Mapping[str, Menu] | None = None):
+    def __init__(self, menu: Menu, *, language: str, now: datetime, menus: Mapping[str, Menu] | None = None,
+                 client_hours: TimeRule | None = None):
+        """client_hours: the client's business hours (ivr.schedule), for time nodes with `hours: client`;
+        without them such a node is closed."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
         self.menu = menu
         self.language = language
         self.now = now
         self.menus: Mapping[str, Menu] = dict(menus or {})
+        self.client_hours = client_hours
         self.path: list[PathEntry] = []
         self.variables: dict[str, str] = {}  # collected by collect nodes, set on the channel at Exit
         self._silent = 0
@@ -137,7 +142,8 @@ class Session:
         return menu, node.next
 
     def _time(self, menu: Menu, node: TimeNode) -> Steps:
-        opened = is_open(node.rule, self.now)
+        rule = self.client_hours if node.client_hours else node.rule
+        opened = rule is not None and is_open(rule, self.now)
         self._log(menu, node.name, node.kind, None, "open" if opened else "closed")
         return menu, node.open if opened else node.closed
         yield  # a generator all the same

@@ -74,7 +74,7 @@ FIELDS: Mapping[str, Spec] = {
                 "on_fail": _NEEDED_TEXT},
     "language": {"prompt": _NEEDED_PROMPTS, "choices": (cv.choices, _REQUIRED), "default": _NEEDED_TEXT, **_ASK,
                  "next": _NEEDED_TEXT},
-    "time": {"hours": (cv.hours, _REQUIRED), "holidays": (cv.holidays, frozenset()),
+    "time": {"hours": (cv.hours_or_client, _REQUIRED), "holidays": (cv.holidays, frozenset()),
              "closures": (cv.closures, ()), "open": _NEEDED_TEXT, "closed": _NEEDED_TEXT},
     "queue": {"queue": _NEEDED_TEXT, "options": (cv.options, {}), "prompt": _PROMPTS},
     "voicemail": {"mailbox": _NEEDED_TEXT, "prompt": _PROMPTS},
@@ -142,9 +142,19 @@ class _Reader:
         if kind == "menu" and values["on_timeout"] is None:
             values["on_timeout"] = values["on_invalid"]
         if kind == "time":
-            rule = TimeRule(timezone, values.pop("hours"), values.pop("holidays"), values.pop("closures"))
-            return TimeNode(name, rule, **values)
+            return self.time_node(name, data, values, timezone)
         return NODE_TYPES[kind](name, **values)
+
+    def time_node(self, name: str, data: _Map, values: dict[str, Any], timezone: str) -> TimeNode:
+        week, holidays, closures = values.pop("hours"), values.pop("holidays"), values.pop("closures")
+        if week != cv.CLIENT_HOURS:
+            return TimeNode(name, TimeRule(timezone, week, holidays, closures), **values)
+        # One source of truth: the client's record holds its holidays and closures with its hours.
+        for extra in ("holidays", "closures"):
+            if extra in data:
+                self.problems.append(self.where(name, extra, f"not with hours: client (the client's own {extra} "
+                                                             "apply: set them on the client)"))
+        return TimeNode(name, TimeRule(timezone), **values, client_hours=True)
 
     def menu(self, data: _Map) -> Menu:
         top, failed = self.fields(None, data, TOP_FIELDS, "a menu file")

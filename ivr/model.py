@@ -176,6 +176,9 @@ class TimeNode:
     rule: TimeRule
     open: str
     closed: str
+    # `hours: client`: the client's own business hours (store.clients.Schedule, in the client's time
+    # zone) decide, given to the engine for each call; `rule` is then empty and unused.
+    client_hours: bool = False
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return (("open", self.open), ("closed", self.closed))

@@ -11,18 +11,21 @@ from ivr.model import LanguageNode, Menu, MenuError, Node, PlayNode, Problem, Su
 from ivr.prompts import PromptError, PromptExists, split_ref
 
 
-def validate(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = ()) -> None:
+def validate(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = (),
+             client_hours: bool | None = None) -> None:
     """Raise MenuError listing every problem of the menu; return None if there is none.
 
     prompt_exists(ref, language) is asked about every prompt reference in every language of the
-    menu; known_menus are the names a submenu node may enter.
+    menu; known_menus are the names a submenu node may enter; client_hours says whether the client
+    has business hours for `hours: client` (None: not known here, not checked).
     """
-    found = problems(menu, prompt_exists=prompt_exists, known_menus=known_menus)
+    found = problems(menu, prompt_exists=prompt_exists, known_menus=known_menus, client_hours=client_hours)
     if found:
         raise MenuError(found)
 
 
-def problems(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = ()) -> list[Problem]:
+def problems(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = (),
+             client_hours: bool | None = None) -> list[Problem]:
     """validate()'s findings as a list (empty when the menu is usable)."""
     where = checks.for_menu(menu)
     found = list(checks.menu_problems(menu, where))
@@ -34,6 +37,10 @@ def problems(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection
     found.extend(_languages(menu, where))
     found.extend(_submenus(menu, where, known_menus))
     found.extend(_prompts(menu, where, prompt_exists))
+    if client_hours is False:
+        found.extend(where(node.name, "hours", f"hours: client, but client {menu.client} has no business hours "
+                                               "yet (set them on the client first)")
+                     for node in menu.nodes.values() if isinstance(node, TimeNode) and node.client_hours)
     return found
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ivr.loader import parse
-from ivr.model import Menu
-from ivr.validate import MenuError, validate
+from ivr.batch import check_menus
+from ivr.model import Menu, MenuError
 from recordings.prompts import PromptCatalog
-from store import menus
+from store import clients, menus
 
 from .cliutil import CLIError, add_command, add_group, open_db, store_db
 from .config import Config
@@ -32,24 +31,16 @@ def check_files(config: Config, paths: list[str]) -> list[tuple[Path, str, Menu]
     db = open_db(config)
     try:
         stored = set(menus.active_menus(db))
+        hours = {c.code: c.schedule.hours is not None for c in clients.list_clients(db)}
     finally:
         db.close()
-    parsed: list[tuple[Path, str, Menu]] = []
-    problems: list[str] = []
-    for path, text in _read(paths):
-        try:
-            parsed.append((path, text, parse(text, str(path))))
-        except MenuError as exc:
-            problems.append(str(exc))
-    known = stored | {menu.name for _, _, menu in parsed}
-    for _, _, menu in parsed:
-        try:
-            validate(menu, prompt_exists=catalog.for_client(menu.client).exists, known_menus=known)
-        except MenuError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise CLIError("menu refused, nothing changed:\n" + "\n".join(problems))
-    return parsed
+    files = _read(paths)
+    try:
+        checked = check_menus([(str(path), text) for path, text in files], stored=stored,
+                              prompts_for=lambda code: catalog.for_client(code).exists, has_hours=hours.get)
+    except MenuError as exc:
+        raise CLIError("menu refused, nothing changed:\n" + str(exc)) from None
+    return [(path, text, menu) for (path, text), menu in zip(files, checked, strict=True)]
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
@@ -63,7 +54,7 @@ def cmd_apply(config: Config, args: argparse.Namespace) -> int:
     db = open_db(config)
     try:
         with db.atomic():
-            applied = [menus.apply_menu(db, menu.name, menu.client, str(path), text) for path, text, menu in checked]
+            applied = menus.apply_menus(db, [(menu.name, menu.client, str(path), text) for path, text, menu in checked])
     except menus.MenuStoreError as exc:
         raise CLIError(str(exc)) from None
     finally:

@@ -9,11 +9,10 @@ import sys
 
 from store import users
 from store.passwords import hash_password
+from store.users import MIN_PASSWORD
 
 from .cliutil import CLIError, add_command, add_group, store_db
 from .config import Config
-
-MIN_PASSWORD = 8
 
 
 def _read_password(args: argparse.Namespace) -> str:

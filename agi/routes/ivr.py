@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from ivr import variables as v
 from ivr.engine import Session
 from ivr.loader import parse
-from ivr.model import Menu
+from ivr.model import Menu, TimeRule
 from ivr.prompts import prompt_file
+from ivr.schedule import ScheduleError, rule
 from ivr.steps import Ask, Digits, Exit, Play, SayDigits, SetLanguage
 from store import Store, ivr_path
 from store.clock import iso
@@ -26,11 +27,28 @@ log = logging.getLogger(__name__)
 
 
 class MenuBook:
-    """Active menus, parsed once per stored version."""
+    """Active menus, parsed once per stored version; each client's business hours, once per change."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._parsed: dict[tuple[str, int], Menu] = {}
+        self._hours: dict[str, tuple[object, TimeRule | None]] = {}  # client code -> (what it was made of, rule)
+
+    def client_hours(self, client_code: str) -> TimeRule | None:
+        """The rule of `hours: client` time nodes; None if the client has none (those nodes are closed)."""
+        client = self.store.routing.client(client_code)
+        if client is None or client.schedule.hours is None:
+            return None
+        made_of = (client.timezone, client.schedule)
+        cached = self._hours.get(client_code)
+        if cached is None or cached[0] != made_of:
+            try:
+                cached = (made_of, rule(client.schedule, client.timezone))
+            except ScheduleError as exc:  # the admin API validates; a hand-edited row may still be wrong
+                log.error("ivr: client %s: business hours unusable, treated as closed: %s", client_code, exc)
+                cached = (made_of, None)
+            self._hours[client_code] = cached
+        return cached[1]
 
     def for_client(self, client_code: str) -> dict[str, Menu]:
         out: dict[str, Menu] = {}
@@ -63,7 +81,8 @@ class IvrRoute:
             return
         if language not in menu.languages:
             language = menu.languages[0]
-        ivr = Session(menu, language=language, now=self.clock(), menus=available)
+        ivr = Session(menu, language=language, now=self.clock(), menus=available,
+                      client_hours=self.book.client_hours(client_code))
         recorded: list[ivr_path.IvrStep] = []
         try:
             await self._run(session, ivr, client_code, recorded)

@@ -13,7 +13,8 @@ import pytest
 
 from agi.routes import IvrRoute, MenuBook
 from ivr import variables as v
-from store import ivr_path, menus
+from ivr.schedule import parse_schedule
+from store import clients, ivr_path, menus
 from store.clock import iso
 
 from .fake_asterisk import DEAD, LINKEDID, UNIQUEID, agi_headers, call
@@ -205,3 +206,23 @@ async def test_hangup_mid_menu_ends_quietly_and_keeps_the_path(serve, store, cap
     infos = [r.getMessage() for r in agi_records(caplog, logging.INFO) if r.name == "agi.server"]
     assert any(LINKEDID in m and ("hung up" in m or "dead" in m or "failed" in m) for m in infos), infos
     assert all(UNIQUEID not in m for m in infos)  # named by its linkedid once known
+
+
+async def test_hours_client_follows_the_client_record_from_one_call_to_the_next(serve, store):
+    text = demo_text()
+    start, end = text.index("    hours:\n      mon-fri"), text.index("    open: main")
+    text = text[:start] + "    hours: client\n" + text[end:]
+    server = await ivr_server(serve, store, text=text)  # Monday noon
+
+    async def hours_outcome(linkedid: str) -> str:
+        caller = Caller(keys("1", "1"), ivr_channel(linkedid))
+        await call(server.port, agi_headers("ivr", "demo"), otherwise=caller)
+        return next(o for _, node, _, o in await path(store, linkedid) if node == "hours")
+
+    assert await hours_outcome("1700000000.1") == "closed"  # no hours set yet: closed, never open by mistake
+    weekdays = parse_schedule({"mon-fri": "08:30-17:00"})
+    await store.write(lambda db: clients.update_client(db, "1000", schedule=weekdays))
+    assert await hours_outcome("1700000000.2") == "open"
+    monday_closed = parse_schedule({"mon-fri": "08:30-17:00"}, [OPEN.date().isoformat()])
+    await store.write(lambda db: clients.update_client(db, "1000", schedule=monday_closed))
+    assert await hours_outcome("1700000000.3") == "closed"  # a holiday added: the next call hears it
