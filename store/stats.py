@@ -195,3 +195,24 @@ def _contact_reasons(db: sqlite_utils.Database, where: str, args: list) -> list[
         "GROUP BY s.menu, s.node, s.digit, s.outcome ORDER BY calls DESC, s.menu, s.node, s.digit", args)
     return [{"menu": r["menu"], "node": r["node"], "digit": r["digit"],
              "target": r["outcome"].partition(" -> ")[2] or None, "calls": r["calls"]} for r in rows]
+
+
+WAIT_BUCKETS_S = (10, 20, 30, 60, 120, 300)  # upper bounds (exclusive) of the wait histogram; the last is open
+
+
+def wait_distribution(db: sqlite_utils.Database, scope: Scope, query: StatsQuery,
+                      now: datetime | None = None) -> list[dict]:
+    """The calls of call_stats that waited in a queue, counted by wait: one row per bucket of
+    WAIT_BUCKETS_S, empty ones included ({"from_s", "to_s" (None for the last), "calls"})."""
+    start = iso(query.start)
+    since = window_start(db, scope, now)
+    if since is not None and since > start:
+        start = min(since, iso(query.end))
+    where, args = _base(scope, query, start)
+    cases = " ".join(f"WHEN c.wait_s < {bound} THEN {i}" for i, bound in enumerate(WAIT_BUCKETS_S))
+    counts = dict(db.execute(
+        f"SELECT CASE {cases} ELSE {len(WAIT_BUCKETS_S)} END AS bucket, count(*) FROM calls c "  # noqa: S608
+        f"WHERE {where} AND c.wait_s IS NOT NULL GROUP BY bucket", args).fetchall())
+    lows = (0, *WAIT_BUCKETS_S)
+    return [{"from_s": low, "to_s": WAIT_BUCKETS_S[i] if i < len(WAIT_BUCKETS_S) else None, "calls": counts.get(i, 0)}
+            for i, low in enumerate(lows)]

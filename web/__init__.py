@@ -1,4 +1,4 @@
-"""web: people ask us. The aiohttp application (API for now; portal pages come later)."""
+"""web: people ask us. The aiohttp application: the API, and the portal's pages (web/pages)."""
 
 from store.passwords import hash_password, verify_password
 

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from store import Store
 
-from . import access, auth, calls, health, metrics, openapi, recordings, security, stats
+from . import access, auth, calls, health, metrics, openapi, pages, recordings, security, stats
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -68,4 +68,15 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)
+    # The portal's pages (web/pages): HTML over the same store functions and scopes.
+    pages.install(app)
+    app.router.add_get("/", pages.login.home)
+    app.router.add_get("/login", pages.login.login_page)
+    app.router.add_post("/logout", pages.login.logout)
+    app.router.add_get("/language", pages.login.choose_language)
+    app.router.add_get("/calls", pages.calls.calls_page)
+    app.router.add_get("/calls/{linkedid}", pages.calls.call_page)
+    app.router.add_get("/stats", pages.stats.stats_page)
+    app.router.add_get("/live", pages.live.live_page)
+    app.router.add_get("/static/{name}", pages.static.static_file)
     return app

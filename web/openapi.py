@@ -18,9 +18,9 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import auth, calls, health, live, metrics, recordings, stats
+from . import auth, calls, health, live, metrics, pages, recordings, stats
 
-DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, health, metrics)
+DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, health, metrics, *pages.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

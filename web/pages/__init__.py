@@ -1,0 +1,12 @@
+"""The portal: server-rendered pages in French and English over the same store functions and scopes
+as the API (one module per group of pages; templates in web/templates, scripts and styles in
+web/static). Routes are registered in web.app; each module documents its own in OPENAPI_PATHS."""
+
+from __future__ import annotations
+
+from . import calls, live, login, static, stats
+from .render import install
+
+DOCUMENTED = (login, calls, stats, live, static)
+
+__all__ = ["DOCUMENTED", "calls", "install", "live", "login", "static", "stats"]

@@ -1,0 +1,29 @@
+"""The live wallboard (supervisors and admins): an empty frame that web/static/live.js fills from the
+Server-Sent Events of GET /api/live — callers waiting per queue with their wait, calls in progress,
+agents and their states. The words the script shows come from the page (data-labels), in the
+viewer's language: the catalogue stays the one place for them."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from .render import STAFF, Page, html_operation, page
+
+LABEL_KEYS = (
+    "live.connecting", "live.connected", "live.reconnecting", "live.none",
+    "agent.ready", "agent.on_call", "agent.wrap_up", "agent.not_ready",
+    "callstate.ringing", "callstate.ivr", "callstate.queued", "callstate.talking",
+)
+
+
+@page(*STAFF)
+async def live_page(view: Page) -> web.StreamResponse:
+    labels = {key: view.t(key) for key in LABEL_KEYS}
+    return view.render("live.html", labels=json.dumps(labels, ensure_ascii=False))
+
+
+OPENAPI_PATHS: dict = {
+    "/live": {"get": html_operation("livePage", "The live wallboard (supervisors and admins), fed by GET /api/live")},
+}

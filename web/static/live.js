@@ -1,0 +1,82 @@
+// The live wallboard: each `snapshot` event of GET /api/live (Server-Sent Events) replaces the
+// state; the tables are redrawn from it, and every second so that the waits keep counting. Text
+// only (textContent): nothing from the stream is ever parsed as HTML. EventSource reconnects itself.
+"use strict";
+(function () {
+  const board = document.getElementById("wallboard");
+  if (!board) return;
+  const labels = JSON.parse(board.dataset.labels);
+  const status = document.getElementById("live-status");
+  let snapshot = null;
+
+  const since = (iso) => (iso ? Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)) : null);
+  const duration = (s) => {
+    if (s === null || Number.isNaN(s)) return "—";
+    if (s < 60) return `${s} s`;
+    return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  };
+  const longest = (callers) => {
+    const waits = callers.map((c) => since(c.queued_at)).filter((s) => s !== null);
+    return waits.length ? Math.max(...waits) : null;
+  };
+  const cell = (row, text, className) => {
+    const td = row.insertCell();
+    td.textContent = text;
+    if (className) td.className = className;
+    return td;
+  };
+  const fill = (id, items, render) => {
+    const table = document.getElementById(id);
+    const body = table.tBodies[0];
+    body.replaceChildren();
+    if (!items.length) {
+      cell(body.insertRow(), labels["live.none"], "empty").colSpan = table.tHead.rows[0].cells.length;
+    }
+    items.forEach((item) => render(body.insertRow(), item));
+  };
+  const setStatus = (key, className) => {
+    status.textContent = labels[key];
+    status.className = `status ${className}`;
+  };
+
+  function draw() {
+    if (!snapshot) return;
+    const queues = Object.entries(snapshot.queues).sort(([a], [b]) => a.localeCompare(b));
+    const everyone = queues.flatMap(([, callers]) => callers);
+    document.getElementById("count-calls").textContent = String(snapshot.calls.length);
+    document.getElementById("count-waiting").textContent = String(everyone.length);
+    document.getElementById("longest-wait").textContent = duration(longest(everyone));
+    fill("live-queues", queues, (row, [name, callers]) => {
+      row.dataset.queue = name;
+      cell(row, name);
+      cell(row, String(callers.length), "num waiting");
+      cell(row, duration(longest(callers)), "num");
+    });
+    fill("live-agents", snapshot.agents, (row, agent) => {
+      row.dataset.state = agent.state;
+      cell(row, agent.name);
+      cell(row, labels[`agent.${agent.state}`] || agent.state, `state ${agent.state}`);
+      cell(row, agent.queues.join(", "));
+      cell(row, agent.reason || "");
+    });
+    fill("live-calls", snapshot.calls, (row, call) => {
+      row.dataset.linkedid = call.linkedid;
+      cell(row, call.caller || "—");
+      cell(row, call.client_code || "—");
+      cell(row, labels[`callstate.${call.state}`] || call.state);
+      cell(row, call.queue || "—");
+      cell(row, duration(since(call.queued_at || call.started_at)), "num");
+    });
+  }
+
+  const source = new EventSource("/api/live");
+  source.addEventListener("open", () => setStatus("live.connected", "connected"));
+  source.addEventListener("error", () => setStatus("live.reconnecting", "reconnecting"));
+  source.addEventListener("snapshot", (event) => {
+    snapshot = JSON.parse(event.data);
+    board.dataset.version = String(snapshot.version);
+    setStatus("live.connected", "connected");
+    draw();
+  });
+  window.setInterval(draw, 1000);
+})();
