@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# playwright-core for the browser tests (tests/browser), from its lock file; it downloads no browser.
+BROWSER_STAMP := tests/browser/node_modules/.package-lock.json
 
-.PHONY: help deps venv asterisk run test unit lint bench prompts sandbox-stop clean
+.PHONY: help deps venv browser asterisk run test unit lint bench prompts sandbox-stop clean
 
 help:
 	@echo "make run    - install what is missing, start Asterisk and permanence with a demo client"
@@ -24,6 +26,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --silent
+	touch $(BROWSER_STAMP)
+
+browser: deps $(BROWSER_STAMP)
+
 asterisk: deps
 	@scripts/asterisk-bootstrap >/dev/null
 
@@ -33,10 +41,10 @@ run: deps venv asterisk
 lint: venv
 	$(BIN)/ruff check .
 
-unit: venv
+unit: venv browser
 	$(BIN)/pytest -m "not asterisk"
 
-test: deps venv asterisk lint
+test: deps venv browser asterisk lint
 	$(BIN)/pytest
 
 bench: deps venv
@@ -49,4 +57,4 @@ sandbox-stop:
 	PERMANENCE_CONFIG=var/demo.toml scripts/asterisk-sandbox stop
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info tests/browser/node_modules

@@ -74,12 +74,22 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)
 
 
+def count_ticks(top: float) -> int:
+    """How many steps divide a nice ceiling (1, 2 or 5 × 10^k) into whole numbers: 1→1, 2→2, 5→5,
+    10→5 (of 2), 20→4 (of 5), 50→5 (of 10)."""
+    steps = 4 if str(int(top)).startswith("2") else 5
+    return max(1, min(steps, int(top)))
+
+
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], legend: Sequence[tuple[str, str]], *,
               y_max: float | None = None, tick_label: Callable[[float], str] = lambda v: f"{v:g}",
-              ticks: int = 4) -> BarChart:
-    """Stacked columns over a linear axis from 0 to `y_max` (default: a nice ceiling of the tallest)."""
+              ticks: int | None = None) -> BarChart:
+    """Stacked columns over a linear axis from 0 to `y_max` (default: a nice ceiling of the tallest, with
+    ticks on whole numbers: the columns are counts)."""
     top_value = y_max if y_max is not None else nice_ceiling(max((sum(v for _, v in b.values) for b in bars),
                                                                  default=0))
+    if ticks is None:
+        ticks = count_ticks(top_value)
     plot_top, plot_bottom = TOP, HEIGHT - BOTTOM
     plot_height = plot_bottom - plot_top
     band = (WIDTH - RIGHT - LEFT) / max(len(bars), 1)

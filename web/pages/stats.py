@@ -29,7 +29,7 @@ def hour_chart(t: Translator, per_hour: list[dict]) -> BarChart:
                  ("other", row["offered"] - row["answered"] - row["abandoned"])))
             for row in per_hour]
     legend = (("answered", t("stats.answered")), ("abandoned", t("stats.abandoned")), ("other", t("stats.other")))
-    return bar_chart("chart-hours", t("stats.per_hour"), bars, legend)
+    return bar_chart("chart-hours", t("stats.per_hour"), bars, legend, tick_label=t.number)
 
 
 def abandon_chart(t: Translator, per_day: list[dict]) -> BarChart:
@@ -42,7 +42,7 @@ def abandon_chart(t: Translator, per_day: list[dict]) -> BarChart:
                 "rate": "" if rate is None else f"{rate:.4f}"}
         bars.append(Bar(row["date"][5:], title, data, (("abandoned", rate or 0.0),)))
     return bar_chart("chart-abandon", t("stats.abandon_per_day"), bars, (("abandoned", t("stats.abandon_rate")),),
-                     y_max=1.0, tick_label=lambda v: t.percent(v, 0))
+                     y_max=1.0, ticks=4, tick_label=lambda v: t.percent(v, 0))
 
 
 def wait_chart(t: Translator, buckets: list[dict]) -> BarChart:
@@ -54,7 +54,8 @@ def wait_chart(t: Translator, buckets: list[dict]) -> BarChart:
                                                                                calls=row["calls"]),
                         {"from": str(low), "to": "" if high is None else str(high), "calls": str(row["calls"])},
                         (("waited", row["calls"]),)))
-    return bar_chart("chart-waits", t("stats.wait_distribution"), bars, (("waited", t("stats.calls")),))
+    return bar_chart("chart-waits", t("stats.wait_distribution"), bars, (("waited", t("stats.calls")),),
+                     tick_label=t.number)
 
 
 def period(q: Query, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:

@@ -1,0 +1,74 @@
+"""The real app for the browser: web.make_app over a real SQLite store and recordings directory,
+served on a free loopback port by its own event loop in a thread of the pytest process (so a test can
+also feed the live view the AMI events a supervisor's wallboard should show)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from ami.live import LiveState
+from store import Store
+from store.clock import iso
+from web import make_app
+from web.security import SecuritySettings
+
+START_TIMEOUT_S = 20
+
+
+class PortalServer:
+    def __init__(self, store_path: Path, recordings: Path, settings: SecuritySettings) -> None:
+        self._store_path, self.recordings, self._settings = store_path, recordings, settings
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="portal-server", daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.store: Store | None = None
+        self.live: LiveState | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        self._thread.start()
+        self.url = self._run(self._start()).result(START_TIMEOUT_S)
+
+    def _run(self, coroutine) -> Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    async def _start(self) -> str:
+        self.store = Store(self._store_path)
+        self.store.open()
+        self.live = LiveState()  # the AMI listener's own live state, fed by feed() below
+        app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    def feed(self, event: Mapping[str, str]) -> None:
+        """An AMI event for the live view, handled on the server's loop as the listener would."""
+        async def handle() -> None:
+            assert self.live is not None
+            self.live.feed(event, iso(datetime.now(UTC)))
+
+        self._run(handle()).result(5)
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        try:
+            self._run(shutdown()).result(START_TIMEOUT_S)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(START_TIMEOUT_S)
+            if self.store is not None:
+                self.store.close()
+            self._loop.close()
