@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from recordings.audio import synthesize
-from store import CallEvent, CallRecord, RecordingRecord, calls, clients, connect, ivr_path, migrate, users
+from store import CallEvent, CallRecord, RecordingRecord, calls, clients, connect, ivr_path, menus, migrate, users
 from store.clock import iso
 from store.ivr_path import IvrStep
 from web import hash_password
@@ -59,6 +59,8 @@ CALLS = (
 ALICE = [c.linkedid for c in sorted(CALLS, key=lambda c: c.at, reverse=True) if c.client == "1000"]
 BOB = [c.linkedid for c in sorted(CALLS, key=lambda c: c.at, reverse=True) if c.client == "2000"]
 TIMELINE_CALL = "1750000001.1"
+# Two versions of client 1000's menu (the store keeps the text; the IVR checks it before an apply).
+MENU_VERSIONS = ("menu: dupont\nnodes: {}\n", "menu: dupont\nnodes: {accueil: {}}\n")
 
 # Client 1000's statistics over the default period (its last seven days), by hand from CALLS.
 PER_HOUR = {9: (2, 1, 1), 10: (2, 1, 0), 14: (2, 1, 1)}  # hour: (offered, answered, abandoned)
@@ -117,6 +119,8 @@ def seed(store_path: Path, recordings: Path) -> None:
             IvrStep(iso(local(9, 5) + timedelta(seconds=0.5)), "dupont", "langue", "language", "1", "choice 1 -> fr"),
             IvrStep(iso(local(9, 5) + timedelta(seconds=1.5)), "dupont", "accueil", "menu", "1",
                     "choice 1 -> accueil")])
+        for version in MENU_VERSIONS:
+            menus.apply_menu(db, "dupont", "1000", "dupont.yaml", version)
         db.execute("COMMIT")
     finally:
         db.close()

@@ -8,7 +8,7 @@ import string
 from datetime import timedelta
 from pathlib import Path
 
-from store import CallRecord, Scope, calls
+from store import CallRecord, Scope, calls, menus
 from store.clock import iso
 from store.stats import WAIT_BUCKETS_S, StatsQuery, wait_distribution
 from web.pages import i18n
@@ -179,3 +179,21 @@ async def test_the_wait_distribution_counts_each_wait_once(api: Api):
     assert {b["from_s"]: b["calls"] for b in buckets if b["calls"]} == {10: 1, 30: 1}  # 12 s and 40 s
     assert sum(b["calls"] for b in await api.store.read(
         lambda db: wait_distribution(db, Scope.client("2000"), query))) == 0
+
+
+async def test_the_admin_pages_are_for_admins_only(make_api):
+    api = await make_api()
+    await api.store.write(lambda db: (menus.apply_menu(db, "accueil", "1000", "accueil.yaml", "v1: <b>"),
+                                      menus.apply_menu(db, "accueil", "1000", "accueil.yaml", "v2")))
+    for who in ("alice", SUPERVISOR[0]):
+        await login(api, who)
+        for path in ("/admin/clients", "/admin/dids", "/admin/menus", "/admin/menus/accueil"):
+            assert "Page introuvable" in await page(api, path, 404), (who, path)
+    await login(api, "root")
+    assert re.findall(r'<tr data-code="(\d+)"', await page(api, "/admin/clients")) == ["1000", "2000"]
+    assert 'data-menu="accueil"' in await page(api, "/admin/menus")
+    text = await page(api, "/admin/menus/accueil")
+    assert '<dd id="active-version">2</dd>' in text and text.count("<tr") == 3
+    await api.store.write(lambda db: menus.rollback_menu(db, "accueil"))
+    assert "v1: &lt;b&gt;" in await page(api, "/admin/menus/accueil")  # escaped
+    await page(api, "/admin/menus/nothing", 404)

@@ -179,6 +179,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.versions": ("Versions", "Versions"),
     "admin.activated": ("Activée le", "Activated"),
     "admin.none": ("Aucun pour l'instant.", "None yet."),
+    "admin.source": ("Fichier", "File"),
+    "admin.created": ("Créée le", "Created"),
+    "admin.text": ("Texte actif", "Active text"),
 
     "error.not_found": ("Page introuvable", "Page not found"),
     "error.not_found_text": ("Cette page n'existe pas, ou elle ne vous est pas accessible.",
