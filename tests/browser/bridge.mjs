@@ -5,8 +5,8 @@
 // Commands: {"id", "op": "open", "locale"} → a page id; {"id", "op": "call", "page", "method",
 // "args"} → page[method](...args); {"id", "op": "waitFor", "page", "expression"} → once the
 // expression is truthy in the page; {"id", "op": "events", "page"} → what the page reported since
-// the last time (console messages, uncaught errors, responses, CSP violations); {"id", "op": "close",
-// "page"}. Answers: {"id", "result"} or {"id", "error"}.
+// the last time (console messages, uncaught errors, responses, CSP violations, dialogs accepted);
+// {"id", "op": "close", "page"}. Answers: {"id", "result"} or {"id", "error"}.
 import readline from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -23,7 +23,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 const pages = new Map();
 let lastPage = 0;
 
-const freshEvents = () => ({ console: [], errors: [], responses: [], violations: [] });
+const freshEvents = () => ({ console: [], errors: [], responses: [], violations: [], dialogs: [] });
 
 // Reported from the page by an init script (added over the DevTools protocol: no CSP applies to it).
 function reportViolations() {
@@ -41,6 +41,11 @@ async function open({ locale }) {
   page.setDefaultTimeout(TIMEOUT_MS);
   page.on("console", (message) => entry.events.console.push({ type: message.type(), text: message.text() }));
   page.on("pageerror", (error) => entry.events.errors.push(String(error)));
+  // A confirm() is answered yes, as the person clicking the button would; its text is kept.
+  page.on("dialog", (dialog) => {
+    entry.events.dialogs.push(dialog.message());
+    dialog.accept().catch(() => {});
+  });
   page.on("response", (response) => entry.events.responses.push({
     url: response.url(), status: response.status(), range: response.request().headers().range || null,
   }));

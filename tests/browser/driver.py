@@ -74,7 +74,7 @@ class Page:
     # Console errors a test expects (the browser logs every 4xx a page's fetch or navigation gets).
     allowed_console: list[re.Pattern[str]] = field(default_factory=list)
     seen: dict[str, list] = field(default_factory=lambda: {"console": [], "errors": [], "responses": [],
-                                                          "violations": []})
+                                                          "violations": [], "dialogs": []})
 
     def call(self, method: str, *args: object) -> object:
         return self.bridge.send("call", page=self.id, method=method, args=list(args))

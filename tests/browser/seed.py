@@ -121,6 +121,7 @@ def seed(store_path: Path, recordings: Path) -> None:
                     "choice 1 -> accueil")])
         for version in MENU_VERSIONS:
             menus.apply_menu(db, "dupont", "1000", "dupont.yaml", version)
+            menus.apply_menu(db, "tremblay", "2000", "tremblay.yaml", version.replace("dupont", "tremblay"))
         db.execute("COMMIT")
     finally:
         db.close()

@@ -9,9 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from store import CallRecord, Scope, calls, menus
+from store.calls import HANGUP_SIDES
 from store.clock import iso
 from store.stats import WAIT_BUCKETS_S, StatsQuery, wait_distribution
 from web.pages import i18n
+from web.pages.live import LABEL_KEYS
 from web.pages.messages import MESSAGES
 from web.pages.render import PAGE_CSP, TEMPLATES_DIR
 
@@ -169,6 +171,11 @@ def test_the_catalogue_has_both_languages_and_every_key_the_templates_use():
     for module in Path(TEMPLATES_DIR).parent.joinpath("pages").glob("*.py"):
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""", module.read_text()))
     assert used - MESSAGES.keys() == set()
+    # Keys the templates and the wallboard build from data.
+    built = {f"disposition.{d}" for d in calls.DISPOSITIONS} | {f"side.{s}" for s in HANGUP_SIDES}
+    built |= {f"agent.{s}" for s in ("ready", "on_call", "wrap_up", "not_ready")}
+    built |= {f"callstate.{s}" for s in ("ringing", "ivr", "queued", "talking")} | set(LABEL_KEYS)
+    assert built - MESSAGES.keys() == set()
 
 
 async def test_the_wait_distribution_counts_each_wait_once(api: Api):
