@@ -75,6 +75,10 @@ def test_a_recording_plays_in_the_page(browser, portal):
     page.wait(f"(a => !a.seeking && a.currentTime > 0)(document.querySelector(\"{selector}\"))")
     answers = [r for r in page.events()["responses"] if "/api/recordings/" in r["url"]]
     assert answers and all(r["status"] == 206 and r["range"] for r in answers), answers
+    # The download link beside it: the whole file, as an attachment named after the call.
+    download = page.eval(f"""fetch(document.querySelector("#calls tr[data-linkedid='{linkedid}'] a[download]").href)
+        .then(async r => [r.status, r.headers.get('content-disposition'), (await r.arrayBuffer()).byteLength])""")
+    assert download == [200, f'attachment; filename="1000-{linkedid}.wav"', path.stat().st_size]
 
 
 def test_a_call_shows_its_timeline_and_ivr_path(browser):

@@ -25,7 +25,9 @@ def test_the_wallboard_follows_the_live_view(browser, portal):
     portal.feed({"Event": "AgentConnect", "Queue": "accueil", "Interface": "PJSIP/201", "MemberName": "Agent 201",
                  "Linkedid": "1790000000.1"})
     page.wait("document.querySelector('#live-agents tr[data-state=on_call]') !== null")
-    assert page.text("#count-waiting") == "0" or page.text("#live-calls td:nth-child(3)") == "En conversation"
+    page.wait("document.getElementById('count-waiting').textContent === '0'")  # answered: out of the queue
+    assert page.text("#live-calls tr[data-linkedid='1790000000.1'] td:nth-child(3)") == "En conversation"
+    assert page.text("#live-queues td.empty") == "Rien pour l'instant."
     streams = [r for r in page.events()["responses"] if r["url"].endswith("/api/live")]
     assert [r["status"] for r in streams] == [200]
 
