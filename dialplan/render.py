@@ -19,6 +19,11 @@ ETC_ASTERISK = Path(__file__).resolve().parent.parent / "etc" / "asterisk"
 # QueueStatus and CoreShowChannels after a reconnect). No system, command, config or originate class.
 LISTENER_READ = ("call", "user", "agent")
 LISTENER_WRITE = ("reporting",)
+# The action user (the admin API's reload, dialplan.deploy) receives no events and may send what a reload
+# and its verification need: Reload is registered for `system` or `config` (either class opens it);
+# `config` would also open UpdateConfig, which writes any file Asterisk reads, so `system`. QueueStatus
+# and PJSIPShowEndpoints, which check that Asterisk took the files, need `system` or `reporting`.
+ACTION_WRITE = ("system", "reporting")
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -73,6 +78,8 @@ class AsteriskSettings:
     external_address: str = ""
     local_net: str = ""
     fallback_queue: str = ""
+    ami_action_user: str = ""  # with a secret: the manager user that reloads (no secret: none rendered)
+    ami_action_secret: str = ""
     queues: tuple[str, ...] = ()  # every queue the data names
     softphones: tuple[Softphone, ...] = field(default=())
     agents: tuple[AgentPhone, ...] = field(default=())
@@ -90,6 +97,22 @@ def _path(value: str, what: str) -> str:
     if not _SAFE_PATH.match(value):
         raise RenderError(f"{what}: {value!r} must be an absolute path of letters, digits, _ . / -")
     return value.rstrip("/") or "/"
+
+
+def queue_names(s: AsteriskSettings) -> list[str]:
+    """Every queue queues_local.conf defines: the data's, the members', the fallback."""
+    return sorted(set(s.queues) | {m.queue for m in s.members} | ({s.fallback_queue} if s.fallback_queue else set()))
+
+
+def _action_user(s: AsteriskSettings) -> str:
+    if not s.ami_action_secret:
+        return ""
+    user = _word(s.ami_action_user, "AMI action user")
+    if user == s.ami_user:
+        raise RenderError(f"AMI action user {user!r}: must differ from the listening user")
+    return (f"\n[{user}]\nsecret = {_word(s.ami_action_secret, 'AMI action secret')}\n"
+            f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
+            f"read =\nwrite = {','.join(ACTION_WRITE)}\nwritetimeout = 1000\n")
 
 
 def render_local(s: AsteriskSettings) -> dict[str, str]:
@@ -116,8 +139,7 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
     carrier = s.carrier_match.split(",")
     if not all(_NETS.match(c.strip()) for c in carrier):
         raise RenderError(f"carrier match: {s.carrier_match!r} must be addresses or networks")
-    queues = sorted(set(s.queues) | {m.queue for m in s.members}
-                    | ({s.fallback_queue} if s.fallback_queue else set()))
+    queues = queue_names(s)
     for queue in queues:
         if not _QUEUE.match(queue):
             raise RenderError(f"queue name {queue!r}: a-z, 0-9 and - only")
@@ -142,7 +164,7 @@ def render_local(s: AsteriskSettings) -> dict[str, str]:
         "manager_users.conf": head
         + f"\n[{_word(s.ami_user, 'AMI user')}]\nsecret = {_word(s.ami_secret, 'AMI secret')}\n"
         f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
-        f"read = {read}\nwrite = {','.join(LISTENER_WRITE)}\nwritetimeout = 1000\n",
+        f"read = {read}\nwrite = {','.join(LISTENER_WRITE)}\nwritetimeout = 1000\n" + _action_user(s),
         "extensions_local.conf": head
         + f"PERMANENCE_AGI = agi://{_word(s.agi_host, 'AGI host')}:{int(s.agi_port)}\n"
         f"PERMANENCE_RECORDINGS = {_path(s.recordings_dir, 'recordings dir')}\n"
