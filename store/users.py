@@ -91,8 +91,10 @@ def list_users(db: sqlite_utils.Database) -> list[User]:
         "SELECT login, role, client_code, password_hash FROM users ORDER BY login")]
 
 
-def count_users(db: sqlite_utils.Database) -> int:
-    return db.execute("SELECT count(*) FROM users").fetchone()[0]
+def count_users(db: sqlite_utils.Database, role: str | None = None) -> int:
+    if role is None:
+        return db.execute("SELECT count(*) FROM users").fetchone()[0]
+    return db.execute("SELECT count(*) FROM users WHERE role = ?", [role]).fetchone()[0]
 
 
 def add_token(db: sqlite_utils.Database, token_hash: str, login: str, expires_at: str) -> None:

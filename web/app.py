@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from store import Store
 
-from . import access, auth, calls, health, metrics, openapi, pages, recordings, security, stats
+from . import access, admin, auth, calls, health, metrics, openapi, pages, recordings, security, stats
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -40,7 +40,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
              health_checks: dict[str, Callable[[], Awaitable[bool]]] | None = None,
              live: LiveView | None = None,
              security_settings: security.SecuritySettings | None = None,
-             registry: CollectorRegistry | None = None, metrics_token: str = "") -> web.Application:
+             registry: CollectorRegistry | None = None, metrics_token: str = "",
+             admin_settings: admin.AdminSettings | None = None) -> web.Application:
     # Request id and latency outermost (they see every answer); who the client is once the guard has
     # read the proxy's headers.
     app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
@@ -55,6 +56,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}
     if live is not None:
         app[LIVE] = live
+    app[admin.SETTINGS] = admin_settings or admin.AdminSettings()
     app.router.add_post("/api/login", auth.login)
     app.router.add_post("/api/session", auth.create_session)
     app.router.add_get("/api/session", auth.show_session)
@@ -68,6 +70,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)
+    for method, path, handler in admin.ROUTES:  # the admin API (web/admin), listed there
+        app.router.add_route(method, path, handler)
     # The portal's pages (web/pages): HTML over the same store functions and scopes.
     pages.install(app)
     app.router.add_get("/", pages.login.home)
