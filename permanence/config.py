@@ -48,6 +48,10 @@ class AmiConfig:
     ping_interval: float = 10.0
     # Seconds between two reconciliations with CEL (besides those at start and at each connection); 0 = off.
     reconcile_interval: float = 60.0
+    # The manager user the admin API reloads Asterisk with (write = system,reporting; no events), on a
+    # connection of its own; never the listener's. No secret: no such user, no reload.
+    action_user: str = "permanence-admin"
+    action_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ class AsteriskConfig:
     # Asterisk's CEL database (etc/asterisk/cel_sqlite3_custom.conf) as the back end sees it: read-only,
     # to rebuild the calls the AMI listener missed. The default is the sandbox's log directory.
     cel_db: str = "var/asterisk/log/permanence-cel.db"
+    # Asterisk's configuration directory as the back end sees it, where POST /api/admin/asterisk/reload
+    # writes the generated includes; empty: the reload is off (the sandbox's: var/asterisk/etc).
+    config_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,9 +279,14 @@ def validate(config: Config) -> None:
             )
             if not value
         ]
+        if config.asterisk.config_dir and not config.ami.action_secret:
+            missing.append("[ami] action_secret (PERMANENCE_AMI_ACTION_SECRET), as [asterisk] config_dir turns the "
+                           "reload on")
         if missing:
             raise ConfigError(f"{where}: production mode needs a secret for {', '.join(missing)}")
-    for name, secret in (("[ami] secret", config.ami.secret),
+    if config.ami.action_secret and config.ami.action_user == config.ami.user:
+        raise ConfigError(f"{where}: [ami] action_user must differ from [ami] user (the listener's, read-only)")
+    for name, secret in (("[ami] secret", config.ami.secret), ("[ami] action_secret", config.ami.action_secret),
                          ("[asterisk] softphone_secret", config.asterisk.softphone_secret)):
         if secret and len(secret) < 12:
             raise ConfigError(f"{where}: {name} is too short (12 characters at least)")

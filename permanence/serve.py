@@ -8,18 +8,22 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 
 from agi import FastAGIServer, Router
 from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
 from ami import AMIClient, CallListener, Reconciler, make_client
+from ami.control import action_connection
 from ami.live import LiveState
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
+from dialplan.deploy import Deployer
 from ivr.loader import parse
 from store import Store, agents, connect, menus, migrate
 from web import make_app
 from web.access import JsonAccessLogger, access_logger
+from web.admin import AdminSettings
 from web.security import SecuritySettings
 from web.sessions import SessionPolicy
 
@@ -62,12 +66,22 @@ def asterisk_settings(config: Config, data: AsteriskData | None = None) -> Aster
     return AsteriskSettings(
         sip_host=a.sip_host, sip_port=a.sip_port, rtp_start=a.rtp_start, rtp_end=a.rtp_end,
         ami_host=config.ami.host, ami_port=config.ami.port, ami_user=config.ami.user,
-        ami_secret=config.ami.secret, agi_host=config.agi.host, agi_port=config.agi.port,
+        ami_secret=config.ami.secret, ami_action_user=config.ami.action_user,
+        ami_action_secret=config.ami.action_secret, agi_host=config.agi.host, agi_port=config.agi.port,
         recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
         carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
         fallback_queue=config.ivr.fallback_queue, queues=data.queues if data else (),
         agents=data.agents if data else (), members=data.members if data else (),
     )
+
+
+def asterisk_deployer(config: Config) -> Deployer:
+    """Check and reload for the admin API: rendered from the configuration and the store at each call; the
+    reload writes into [asterisk] config_dir and logs in as the action user (off without either)."""
+    a = config.ami
+    connect = (lambda: action_connection(a.host, a.port, a.action_user, a.action_secret)) if a.action_secret else None
+    live = Path(config.asterisk.config_dir) if config.asterisk.config_dir else None
+    return Deployer(lambda: asterisk_settings(config, asterisk_data(config)), live, connect)
 
 
 def build_router(store: Store, config: Config) -> Router:
@@ -119,7 +133,9 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
 
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
-                   registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token)
+                   registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token,
+                   admin_settings=AdminSettings(config.prompts_dir, config.phone.default_region,
+                                                asterisk_deployer(config)))
     runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_logger())
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None

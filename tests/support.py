@@ -59,6 +59,7 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         "rtp_start": rtp_start,
         "rtp_end": rtp_end,
         "ami_secret": secrets.token_hex(16),
+        "ami_action_secret": secrets.token_hex(16),  # the admin API's reload logs in with it
         "softphone_secret": secrets.token_hex(8),
         # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
         "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
@@ -76,6 +77,7 @@ port = {values['agi_port']}
 [ami]
 port = {values['ami_port']}
 secret = "{values['ami_secret']}"
+action_secret = "{values['ami_action_secret']}"
 ping_interval = 2.0
 [web]
 port = {values['web_port']}
@@ -85,6 +87,7 @@ rtp_start = {rtp_start}
 rtp_end = {rtp_end}
 softphone_secret = "{values['softphone_secret']}"
 cel_db = "{values['cel_db']}"
+config_dir = "{directory / 'asterisk' / 'etc'}"
 [ivr]
 checkin_lock_after = 2
 """,
