@@ -98,7 +98,9 @@ class System:
     def request(self, method: str, path: str, *, token: str | None = None, body: dict | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.web + path, data=data, method=method, headers=headers or {})
+        # A body is JSON (urllib would otherwise call it a form, which the login routes read as one).
+        headers = {"Content-Type": "application/json", **(headers or {})} if data is not None else headers or {}
+        req = urllib.request.Request(self.web + path, data=data, method=method, headers=headers)
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:
