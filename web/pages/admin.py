@@ -1,6 +1,7 @@
 """The admin pages (admins only; a supervisor reads every client's calls but gets the 404 page here):
 clients with their settings, DIDs, IVR menus with their versions and active text. Read server-side
-with the store's own functions, as the admin API (web/admin) reads them."""
+with the store's own functions, as the admin API (web/admin) reads them; their forms change things
+through that API (web/static/admin.js: JSON with the session's CSRF token), which validates."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ MAX_MENU_NAME = 64
 
 @page(*ADMIN)
 async def clients_page(view: Page) -> web.StreamResponse:
-    found, dids = await view.store.read(lambda db: (clients.list_clients(db), clients.list_dids(db)))
-    return view.render("admin_clients.html", clients=found, did_counts=Counter(d.client_code for d in dids))
+    found, dids, active = await view.store.read(
+        lambda db: (clients.list_clients(db), clients.list_dids(db), menus.active_menus(db)))
+    client_menus: dict[str, list[str]] = {}
+    for name, item in sorted(active.items()):
+        client_menus.setdefault(item.client_code, []).append(name)
+    return view.render("admin_clients.html", clients=found, did_counts=Counter(d.client_code for d in dids),
+                       client_menus=client_menus)
 
 
 @page(*ADMIN)
