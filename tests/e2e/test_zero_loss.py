@@ -84,7 +84,8 @@ def _assert_recording_measured(system: System, call: dict) -> float:
 
 
 def _same_call(call: dict) -> tuple:
-    return (call["client_code"], call["did"], call["dialled"], call["disposition"], call["hangup_cause"])
+    return (call["client_code"], call["did"], call["dialled"], call["disposition"], call["hangup_cause"],
+            call["hangup_side"], call["queue"], call["agent"], call["transfers"])
 
 
 def test_calls_during_a_kill_9_are_recovered_from_cel(system: System) -> None:
