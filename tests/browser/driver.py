@@ -80,7 +80,10 @@ class Page:
         return self.bridge.send("call", page=self.id, method=method, args=list(args))
 
     def goto(self, path: str) -> int:
-        return int(self.call("goto", self.base_url + path)["status"])
+        response = self.call("goto", self.base_url + path)
+        if not isinstance(response, dict):
+            raise BrowserError(f"{path}: no response (another navigation took over)")
+        return int(response["status"])
 
     def fill(self, selector: str, value: str) -> None:
         self.call("fill", selector, value)

@@ -73,6 +73,18 @@ def test_an_admin_changes_dids_clients_and_menus_through_the_forms(browser):
     page.click(f"{row} form button")
     page.wait(f"document.querySelector(\"{row} td.service-level\")?.textContent === '45'")
     assert page.text(f"{row} td:nth-of-type(6)") == "tremblay"
+    # Business hours as JSON: checked here before sending, then by the API.
+    page.click(f"{row} details summary")
+    page.fill(f"{row} textarea[name=hours]", '{"mon-fri": "08:00-18:00"')
+    page.click(f"{row} form button")
+    page.wait(f"!document.querySelector(\"{row} .form-error\").hidden")
+    assert page.text(f"{row} .form-error").startswith("hours: ")
+    page.fill(f"{row} textarea[name=hours]", '{"mon-fri": "08:00-18:00", "sat": "closed"}')
+    page.fill(f"{row} textarea[name=holidays]", '["2026-12-25"]')
+    page.click(f"{row} form button")
+    page.wait(f"document.querySelector(\"{row} details\")?.open === false")  # the page was reloaded
+    assert page.eval(f"document.querySelector(\"{row} textarea[name=holidays]\").value") == '["2026-12-25"]'
+    assert "08:00-18:00" in str(page.eval(f"document.querySelector(\"{row} textarea[name=hours]\").value"))
 
     page.goto("/admin/menus/tremblay")
     assert page.text("#active-version") == "2"

@@ -9,6 +9,7 @@ from collections import Counter
 
 from aiohttp import web
 
+from ivr.schedule import to_json
 from store import clients, menus
 
 from .render import ADMIN, Page, html_operation, page
@@ -24,7 +25,7 @@ async def clients_page(view: Page) -> web.StreamResponse:
     for name, item in sorted(active.items()):
         client_menus.setdefault(item.client_code, []).append(name)
     return view.render("admin_clients.html", clients=found, did_counts=Counter(d.client_code for d in dids),
-                       client_menus=client_menus)
+                       client_menus=client_menus, schedules={c.code: to_json(c.schedule) for c in found})
 
 
 @page(*ADMIN)

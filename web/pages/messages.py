@@ -198,6 +198,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.yaml": ("Texte du menu (YAML, ivr/FORMAT.md)", "Menu text (YAML, ivr/FORMAT.md)"),
     "admin.apply": ("Vérifier et appliquer", "Check and apply"),
     "admin.none_menu": ("(aucun)", "(none)"),
+    "admin.hours": ("Heures d'ouverture (JSON : jours → plages, ivr/FORMAT.md)",
+                    "Business hours (JSON: days → ranges, ivr/FORMAT.md)"),
+    "admin.holidays": ("Jours fériés (JSON : liste de dates)", "Holidays (JSON: a list of dates)"),
+    "admin.closures": ("Fermetures (JSON : liste de {from, to})", "Closures (JSON: a list of {from, to})"),
 
     "error.not_found": ("Page introuvable", "Page not found"),
     "error.not_found_text": ("Cette page n'existe pas, ou elle ne vous est pas accessible.",
