@@ -231,4 +231,40 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER clients_gen_schedule AFTER UPDATE OF hours, holidays, closures ON clients
         BEGIN UPDATE generation SET n = n + 1; END;
     """,
+    # 8: queues as data (store/queues.py holds the same bounds): how app_queue distributes, overflow and
+    # callback settings; penalty_rules widen the skills rung over time, a JSON array of
+    # {"after_s", "max_penalty"}. A queue name with no row takes the defaults.
+    """
+    CREATE TABLE queues (
+        name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64 AND name GLOB '[a-z0-9]*'
+                                     AND name NOT GLOB '*[^a-z0-9-]*'),
+        client_code TEXT REFERENCES clients(code),
+        label TEXT NOT NULL DEFAULT '' CHECK (length(label) <= 128),
+        strategy TEXT NOT NULL DEFAULT 'rrmemory'
+            CHECK (strategy IN ('ringall', 'leastrecent', 'fewestcalls', 'rrmemory', 'linear', 'wrandom')),
+        ring_timeout_s INTEGER NOT NULL DEFAULT 15 CHECK (ring_timeout_s BETWEEN 1 AND 600),
+        retry_s INTEGER NOT NULL DEFAULT 2 CHECK (retry_s BETWEEN 1 AND 600),
+        wrapup_s INTEGER NOT NULL DEFAULT 5 CHECK (wrapup_s BETWEEN 0 AND 3600),
+        max_callers INTEGER NOT NULL DEFAULT 0 CHECK (max_callers BETWEEN 0 AND 10000),
+        max_wait_s INTEGER NOT NULL DEFAULT 0 CHECK (max_wait_s BETWEEN 0 AND 86400),
+        announce_position INTEGER NOT NULL DEFAULT 0 CHECK (announce_position IN (0, 1)),
+        announce_holdtime INTEGER NOT NULL DEFAULT 0 CHECK (announce_holdtime IN (0, 1)),
+        announce_frequency_s INTEGER NOT NULL DEFAULT 0 CHECK (announce_frequency_s BETWEEN 0 AND 3600),
+        music_class TEXT NOT NULL DEFAULT 'default'
+            CHECK (length(music_class) BETWEEN 1 AND 64 AND music_class NOT GLOB '*[^A-Za-z0-9_-]*'),
+        service_level_s INTEGER NOT NULL DEFAULT 20 CHECK (service_level_s BETWEEN 1 AND 3600),
+        penalty_rules TEXT NOT NULL DEFAULT '[]'
+            CHECK (json_valid(penalty_rules) AND json_type(penalty_rules) = 'array'),
+        overflow_action TEXT NOT NULL DEFAULT 'voicemail'
+            CHECK (overflow_action IN ('queue', 'voicemail', 'oncall', 'callback', 'hangup')),
+        overflow_target TEXT NOT NULL DEFAULT ''
+            CHECK (overflow_target != name AND (overflow_action = 'queue') = (overflow_target != '')),
+        callback_offer INTEGER NOT NULL DEFAULT 0 CHECK (callback_offer IN (0, 1)),
+        callback_after_s INTEGER NOT NULL DEFAULT 30 CHECK (callback_after_s BETWEEN 1 AND 3600),
+        callback_key TEXT NOT NULL DEFAULT '1' CHECK (length(callback_key) = 1 AND callback_key GLOB '[0-9*#]'),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX queues_client ON queues(client_code);
+    """,
 ]
