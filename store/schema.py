@@ -267,4 +267,70 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX queues_client ON queues(client_code);
     """,
+    # 9: a client's directory (contacts; numbers E.164), its InfoPages (ordered sections in French and
+    # English), its on-call rotation (members in order), the overrides (swaps, holidays) and the secret
+    # of its calendar feed (a hash). A contact belongs to one client: the composite keys make a rotation
+    # or an override that names another client's contact impossible.
+    """
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        role TEXT NOT NULL DEFAULT '',
+        mobile TEXT CHECK (mobile IS NULL OR mobile GLOB '+[1-9][0-9]*'),
+        office TEXT CHECK (office IS NULL OR office GLOB '+[1-9][0-9]*'),
+        email TEXT,
+        sms INTEGER NOT NULL DEFAULT 0 CHECK (sms IN (0, 1)),
+        language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en')),
+        created_at TEXT NOT NULL,
+        CHECK (sms = 0 OR mobile IS NOT NULL),
+        UNIQUE (id, client_code)
+    );
+    CREATE INDEX contacts_client ON contacts(client_code, name);
+    CREATE TABLE infopages (
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        position INTEGER NOT NULL CHECK (position >= 0),
+        kind TEXT NOT NULL
+            CHECK (kind IN ('addresses', 'phones', 'hours', 'products', 'instructions', 'other')),
+        title_fr TEXT NOT NULL DEFAULT '',
+        title_en TEXT NOT NULL DEFAULT '',
+        body_fr TEXT NOT NULL DEFAULT '',
+        body_en TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (client_code, position)
+    );
+    CREATE TABLE oncall_rotations (
+        client_code TEXT PRIMARY KEY REFERENCES clients(code),
+        period TEXT NOT NULL CHECK (period IN ('daily', 'weekly', 'monthly')),
+        handover TEXT NOT NULL CHECK (handover GLOB '[0-2][0-9]:[0-5][0-9]'),
+        starts_on TEXT NOT NULL CHECK (date(starts_on) = starts_on),
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE oncall_members (
+        client_code TEXT NOT NULL REFERENCES oncall_rotations(client_code) ON DELETE CASCADE,
+        position INTEGER NOT NULL CHECK (position >= 0),
+        contact_id INTEGER NOT NULL,
+        PRIMARY KEY (client_code, position),
+        FOREIGN KEY (contact_id, client_code) REFERENCES contacts(id, client_code)
+    );
+    CREATE INDEX oncall_members_contact ON oncall_members(contact_id);
+    CREATE TABLE oncall_overrides (
+        id INTEGER PRIMARY KEY,
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        contact_id INTEGER NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL CHECK (ends_at > starts_at),
+        reason TEXT NOT NULL DEFAULT 'swap' CHECK (reason IN ('swap', 'holiday', 'other')),
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        FOREIGN KEY (contact_id, client_code) REFERENCES contacts(id, client_code)
+    );
+    CREATE INDEX oncall_overrides_client ON oncall_overrides(client_code, ends_at);
+    CREATE INDEX oncall_overrides_contact ON oncall_overrides(contact_id);
+    CREATE TABLE oncall_feeds (
+        client_code TEXT PRIMARY KEY REFERENCES clients(code),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
