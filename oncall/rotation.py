@@ -216,3 +216,15 @@ def segments_from(rotation: Rotation | None, overrides: list[Override], start: d
 
 def _same(a: Segment, b: Segment) -> bool:
     return (a.contact, a.shift, a.override) == (b.contact, b.shift, b.override)
+
+
+def whole_segments(rotation: Rotation | None, overrides: list[Override], start: datetime,
+                   end: datetime) -> list[Segment]:
+    """The timeline over [start, end) with its first and last segments whole rather than cut at the
+    window's edges, so that a segment looks the same whatever window it is seen through (a feed's
+    events keep their identity from one fetch to the next)."""
+    found = timeline(rotation, overrides, start, end)
+    if found:
+        found[0] = on_call_at(rotation, overrides, found[0].start)[0]
+        found[-1] = on_call_at(rotation, overrides, found[-1].start)[0] if len(found) > 1 else found[0]
+    return found

@@ -14,7 +14,18 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlite_utils
 
-from oncall import PERIODS, Override, Rotation, Segment, contact_of_shift, on_call_at, segments_from, shift_at, timeline
+from oncall import (
+    PERIODS,
+    Override,
+    Rotation,
+    Segment,
+    contact_of_shift,
+    on_call_at,
+    segments_from,
+    shift_at,
+    timeline,
+    whole_segments,
+)
 
 from .clients import ClientError, ClientNotFound, get_client
 from .clock import iso, now_iso, parse_iso
@@ -59,6 +70,9 @@ class Schedule:
 
     def timeline(self, start: datetime, end: datetime) -> list[Segment]:
         return timeline(self.rotation, self.rules(), start, end)
+
+    def whole(self, start: datetime, end: datetime) -> list[Segment]:
+        return whole_segments(self.rotation, self.rules(), start, end)
 
     def at(self, moment: datetime) -> tuple[Segment, bool, bool]:
         return on_call_at(self.rotation, self.rules(), moment)

@@ -13,7 +13,21 @@ from prometheus_client import CollectorRegistry
 
 from store import Store
 
-from . import access, admin, auth, calls, health, metrics, openapi, pages, recordings, security, stats
+from . import (
+    access,
+    admin,
+    auth,
+    calls,
+    directory,
+    health,
+    metrics,
+    oncall,
+    openapi,
+    pages,
+    recordings,
+    security,
+    stats,
+)
 from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
@@ -67,6 +81,12 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/recordings/{id}", recordings.get_recording)
     app.router.add_get("/api/stats", stats.get_stats)
     app.router.add_get("/api/live", live_stream)
+    app.router.add_get("/api/contacts", directory.list_contacts)
+    app.router.add_get("/api/infopages", directory.list_infopages)
+    app.router.add_get("/api/oncall", oncall.on_call)
+    app.router.add_get("/api/oncall/shifts", oncall.shifts)
+    app.router.add_get("/api/oncall.ics", oncall.feed)
+    app.router.add_post("/api/oncall/feed", oncall.new_feed_token)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)

@@ -1,4 +1,5 @@
-"""The admin API under /api/admin/: clients, DIDs, users, agents and queues, IVR menus, Asterisk.
+"""The admin API under /api/admin/: clients (their directory, InfoPages and on-call schedule), DIDs, users,
+agents and queues, IVR menus, Asterisk.
 
 Who: admins change everything; supervisors read clients, DIDs, menus and agents (never users) and
 change nothing; anyone else gets 404 (web.auth.require_role). Bodies are JSON objects; a bad field is
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import agents, asterisk, clients, dids, doc, menus, users
+from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, users
 from .settings import SETTINGS, AdminSettings, AsteriskAdmin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -22,6 +23,18 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/admin/clients", clients.create_client),
     ("GET", "/api/admin/clients/{code}", clients.get_client),
     ("PATCH", "/api/admin/clients/{code}", clients.update_client),
+    ("GET", "/api/admin/clients/{code}/contacts", directory.list_contacts),
+    ("POST", "/api/admin/clients/{code}/contacts", directory.create_contact),
+    ("GET", "/api/admin/clients/{code}/contacts/{id}", directory.get_contact),
+    ("PATCH", "/api/admin/clients/{code}/contacts/{id}", directory.update_contact),
+    ("DELETE", "/api/admin/clients/{code}/contacts/{id}", directory.delete_contact),
+    ("GET", "/api/admin/clients/{code}/infopages", directory.get_infopages),
+    ("PUT", "/api/admin/clients/{code}/infopages", directory.put_infopages),
+    ("GET", "/api/admin/clients/{code}/oncall", oncall.get_schedule),
+    ("PUT", "/api/admin/clients/{code}/oncall/rotation", oncall.put_rotation),
+    ("DELETE", "/api/admin/clients/{code}/oncall/rotation", oncall.delete_rotation),
+    ("POST", "/api/admin/clients/{code}/oncall/overrides", oncall.create_override),
+    ("DELETE", "/api/admin/clients/{code}/oncall/overrides/{id}", oncall.delete_override),
     ("GET", "/api/admin/dids", dids.list_dids),
     ("POST", "/api/admin/dids", dids.create_did),
     ("GET", "/api/admin/dids/{did}", dids.get_did),
@@ -49,6 +62,6 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/admin/asterisk/reload", asterisk.reload),
 )
 
-DOCUMENTED = (doc, clients, dids, users, agents, menus, asterisk)
+DOCUMENTED = (doc, clients, dids, users, agents, menus, asterisk, directory, oncall)
 
 __all__ = ["DOCUMENTED", "ROUTES", "SETTINGS", "AdminSettings", "AsteriskAdmin"]

@@ -1,0 +1,185 @@
+"""Who is on call, for the client: at a moment, the next shifts for a calendar, and an iCalendar feed.
+
+The feed is read by calendar applications, which send no login: it takes a per-client secret in its
+URL (`token`, made by POST /api/oncall/feed; only its hash is kept, and a new one replaces it), or a
+logged-in user's session or bearer token like the other routes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from oncall import Segment
+from oncall.ical import Person, calendar
+from store import clients, contacts
+from store import oncall as store_oncall
+from store.clock import iso
+from store.contacts import Contact
+
+from . import apidoc
+from .admin.directory import contact_json
+from .auth import require_role
+from .directory import CLIENT, one_client
+from .keys import STORE, USER
+from .query import Query, bad_request, not_found
+from .sessions import digest
+
+MAX_SHIFTS = 200
+FEED_PAST = timedelta(days=7)  # the feed starts a week back: yesterday's shifts stay visible
+MAX_FEED_DAYS = 366
+TOKEN_BYTES = 32
+
+
+def _segment_json(segment: Segment, people: dict[int, Contact], *, start_found: bool = True,
+                  end_found: bool = True) -> dict:
+    person = people.get(segment.contact) if segment.contact is not None else None
+    return {"from": iso(segment.start) if start_found else None, "to": iso(segment.end) if end_found else None,
+            "contact": contact_json(person) if person else None,
+            "source": "override" if segment.override is not None else "rotation" if segment.shift is not None
+            else None, "shift": segment.shift, "override": segment.override}
+
+
+async def on_call(request: web.Request) -> web.Response:
+    q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall"]["get"]))
+    view = await one_client(request, q)
+    at = q.instant("at", ZoneInfo(view.timezone)) or datetime.now(UTC)
+
+    def answer(db):
+        schedule = store_oncall.schedule(db, view.code)
+        return schedule.at(at), contacts.contacts_by_id(db, view.code)
+
+    (segment, start_found, end_found), people = await request.app[STORE].read(answer)
+    return web.json_response({"client": view.code, "timezone": view.timezone, "at": iso(at),
+                              **_segment_json(segment, people, start_found=start_found, end_found=end_found)})
+
+
+async def shifts(request: web.Request) -> web.Response:
+    q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall/shifts"]["get"]))
+    view = await one_client(request, q)
+    start = q.instant("from", ZoneInfo(view.timezone)) or datetime.now(UTC)
+    count = q.integer("count", 10, 1, MAX_SHIFTS)
+
+    def answer(db):
+        return store_oncall.schedule(db, view.code).next_segments(start, count), contacts.contacts_by_id(db, view.code)
+
+    found, people = await request.app[STORE].read(answer)
+    return web.json_response({"client": view.code, "timezone": view.timezone,
+                              "shifts": [_segment_json(s, people) for s in found]})
+
+
+async def _feed_client(request: web.Request, q: Query) -> str:
+    token = q.text("token", max_length=128)
+    if token is None:
+        if request.get(USER) is None:
+            raise web.HTTPUnauthorized(text='{"error": "authentication required: a session, a bearer token or '
+                                            'the feed\'s token"}', content_type="application/json")
+        return (await one_client(request, q)).code
+    if q.text("client") is not None:
+        raise bad_request("not with token (the token names its client)", "client")
+    code = await request.app[STORE].read(lambda db: store_oncall.client_for_feed(db, digest(token)))
+    if code is None:
+        raise not_found("feed")
+    return code
+
+
+async def feed(request: web.Request) -> web.Response:
+    q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall.ics"]["get"]))
+    code = await _feed_client(request, q)
+    days = q.integer("days", 60, 1, MAX_FEED_DAYS)
+    now = datetime.now(UTC)
+
+    def build(db) -> bytes:
+        client = clients.get_client(db, code)
+        assert client is not None  # the scope or the feed token found it
+        segments = store_oncall.schedule(db, code).whole(now - FEED_PAST, now + timedelta(days=days))
+        people = {c.id: Person(c.name, c.role, c.mobile) for c in contacts.list_contacts(db, code)}
+        return calendar(code, client.name, client.language, segments, people, now)
+
+    body = await request.app[STORE].read(build)
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                        headers={"Cache-Control": "private, no-cache",
+                                 "Content-Disposition": f'inline; filename="oncall-{code}.ics"'})
+
+
+async def new_feed_token(request: web.Request) -> web.Response:
+    require_role(request, "admin", "client")  # a supervisor changes nothing
+    q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall/feed"]["post"]))
+    view = await one_client(request, q)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    await request.app[STORE].write(lambda db: store_oncall.set_feed_token(db, view.code, digest(token)))
+    return web.json_response({"client": view.code, "token": token, "url": f"/api/oncall.ics?token={token}"},
+                             status=201)
+
+
+_SEGMENT = {"type": "object", "properties": {
+    "from": {"type": ["string", "null"], "format": "date-time",
+             "description": "null: it began more than 800 days before (e.g. nobody before the rotation)"},
+    "to": {"type": ["string", "null"], "format": "date-time", "description": "exclusive; null: open"},
+    "contact": {"oneOf": [{"$ref": "#/components/schemas/Contact"}, {"type": "null"}],
+                "description": "null: nobody is on call"},
+    "source": {"type": ["string", "null"], "enum": ["rotation", "override", None]},
+    "shift": {"type": ["integer", "null"], "description": "the rotation's shift number"},
+    "override": {"type": ["integer", "null"], "description": "the override's id"}}}
+_WHEN = apidoc.PERIOD_NOTE.replace("the one client in view", "the client's")
+OPENAPI_PATHS: dict = {
+    "/api/oncall": {"get": {
+        "operationId": "getOncall",
+        "tags": ["oncall"],
+        "summary": "Who is on call at a moment (default now), since when and until when",
+        "description": "The rotation's shift, or the override (the latest created wins) that covers the moment; "
+                       "the stretch is whole, not cut at `at`.",
+        "parameters": [CLIENT, apidoc.query("at", f"the moment. {_WHEN}", apidoc.DATE_TIME)],
+        "responses": {
+            "200": apidoc.json_body("who is on call", {"allOf": [_SEGMENT, {"type": "object", "properties": {
+                "client": {"type": "string"}, "timezone": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"}}}]}),
+            **apidoc.errors("400", "401", "404"),
+        },
+    }},
+    "/api/oncall/shifts": {"get": {
+        "operationId": "listOncallShifts",
+        "tags": ["oncall"],
+        "summary": "The next shifts from a moment (the one under way first), overrides applied: for a calendar",
+        "parameters": [CLIENT, apidoc.query("from", f"default now. {_WHEN}", apidoc.DATE_TIME),
+                       apidoc.query("count", "how many", {"type": "integer", "minimum": 1, "maximum": MAX_SHIFTS,
+                                                          "default": 10})],
+        "responses": {
+            "200": apidoc.json_body("the shifts in order", {"type": "object", "properties": {
+                "client": {"type": "string"}, "timezone": {"type": "string"},
+                "shifts": {"type": "array", "items": _SEGMENT}}}),
+            **apidoc.errors("400", "401", "404"),
+        },
+    }},
+    "/api/oncall.ics": {"get": {
+        "operationId": "getOncallFeed",
+        "tags": ["oncall"],
+        "summary": "The on-call schedule as an iCalendar feed (RFC 5545): one event per shift or override",
+        "description": "From a week back to `days` ahead; times in UTC. Calendar applications use `token`; a "
+                       "logged-in user needs none.",
+        "security": [{"bearerAuth": []}, {"cookieAuth": []}, {}],
+        "parameters": [CLIENT, apidoc.query("token", "the feed's secret (POST /api/oncall/feed)"),
+                       apidoc.query("days", "how many days ahead", {"type": "integer", "minimum": 1,
+                                                                    "maximum": MAX_FEED_DAYS, "default": 60})],
+        "responses": {
+            "200": {"description": "the calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+            **apidoc.errors("400", "401", "404"),
+        },
+    }},
+    "/api/oncall/feed": {"post": {
+        "operationId": "newOncallFeedToken",
+        "tags": ["oncall"],
+        "summary": "A new secret for the client's calendar feed; the previous one stops working",
+        "description": "The client's users and admins (supervisors change nothing). Shown once: only its hash "
+                       "is kept. A cookie session sends its CSRF token.",
+        "parameters": [CLIENT],
+        "responses": {
+            "201": apidoc.json_body("the token and the feed's path", {"type": "object", "properties": {
+                "client": {"type": "string"}, "token": {"type": "string"}, "url": {"type": "string"}}}),
+            **apidoc.errors("400", "401", "404"),
+        },
+    }},
+}
