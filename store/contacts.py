@@ -25,6 +25,10 @@ FIELDS = ("name", "role", "mobile", "office", "email", "sms", "language")
 class ContactError(ClientError):
     """A contact was refused; `field` names what was wrong."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        # The message names the field itself: the command line prints it as it is.
+        super().__init__(message if field is None or message.startswith(field) else f"{field}: {message}", field)
+
 
 class ContactNotFound(ContactError, ClientNotFound):
     """No such contact for this client (another client's contact is not found either)."""

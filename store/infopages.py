@@ -25,6 +25,10 @@ LANGS = ("fr", "en")
 class InfoPageError(ClientError):
     """A section was refused; `field` names it as sections[i].part.lang."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        # The message names the field itself: the command line prints it as it is.
+        super().__init__(message if field is None or message.startswith(field) else f"{field}: {message}", field)
+
 
 @dataclass(frozen=True)
 class Section:

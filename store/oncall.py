@@ -41,6 +41,10 @@ MAX_NOTE = 256
 class OncallError(ClientError):
     """An on-call rotation or override was refused; `field` names what was wrong."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        # The message names the field itself: the command line prints it as it is.
+        super().__init__(message if field is None or message.startswith(field) else f"{field}: {message}", field)
+
 
 class OncallNotFound(OncallError, ClientNotFound):
     """No rotation, or no such override for this client."""
