@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # A generated include → the module whose reload reads it. The others need a restart.
 RELOADS = {"extensions_local.conf": "pbx_config", "queues_local.conf": "app_queue",
-           "pjsip_local.conf": "res_pjsip"}
+           "queuerules_local.conf": "app_queue", "pjsip_local.conf": "res_pjsip"}
 MODULE_ORDER = ("res_pjsip", "app_queue", "pbx_config")  # endpoints before the queues that ring them
 
 

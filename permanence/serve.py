@@ -20,7 +20,7 @@ from ami.live import LiveState
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
 from dialplan.deploy import Deployer
 from ivr.loader import parse
-from store import Store, agents, connect, menus, migrate
+from store import Store, agents, connect, menus, migrate, queues
 from web import make_app
 from web.access import JsonAccessLogger, access_logger
 from web.admin import AdminSettings
@@ -39,16 +39,19 @@ class AsteriskData:
     queues: tuple[str, ...] = ()
     agents: tuple[AgentPhone, ...] = ()
     members: tuple[QueueMember, ...] = ()
+    queue_definitions: tuple[queues.Queue, ...] = ()
 
 
 def asterisk_data(config: Config) -> AsteriskData:
-    """Every queue the active menus name and the team leaders' queue; the agents and their queues."""
+    """Every queue the active menus name and the team leaders' queue; the agents and their queues; the
+    stored queue definitions."""
     migrate(config.store.path)
     db = connect(config.store.path)
     try:
         active = menus.active_menus(db)
         phones = tuple(AgentPhone(a.id, a.name, a.sip_ha1) for a in agents.list_agents(db))
         members = tuple(QueueMember(m.queue, m.agent_id, m.penalty) for m in agents.list_members(db))
+        stored = tuple(queues.list_queues(db))
     finally:
         db.close()
     names = {config.ivr.team_leader_queue}
@@ -57,7 +60,7 @@ def asterisk_data(config: Config) -> AsteriskData:
             queue = getattr(node, "queue", None)
             if isinstance(queue, str) and queue:
                 names.add(queue)
-    return AsteriskData(tuple(sorted(names)), phones, members)
+    return AsteriskData(tuple(sorted(names)), phones, members, stored)
 
 
 def asterisk_settings(config: Config, data: AsteriskData | None = None) -> AsteriskSettings:
@@ -72,6 +75,7 @@ def asterisk_settings(config: Config, data: AsteriskData | None = None) -> Aster
         carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
         fallback_queue=config.ivr.fallback_queue, queues=data.queues if data else (),
         agents=data.agents if data else (), members=data.members if data else (),
+        queue_definitions=data.queue_definitions if data else (),
     )
 
 

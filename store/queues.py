@@ -20,6 +20,8 @@ QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "rrmemory", "linear", "wrandom")
 OVERFLOW_ACTIONS = ("queue", "voicemail", "oncall", "callback", "hangup")
 CALLBACK_KEYS = tuple("0123456789*#")
+# Section names of queues.conf and queuerules.conf that are not queues.
+RESERVED = ("general", "permanence-queue")
 MUSIC_CLASS = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_LABEL = 128
 MAX_RULES = 10
@@ -132,6 +134,8 @@ def validate(queue: Queue) -> Queue:
     if not isinstance(queue.name, str) or not QUEUE_NAME.match(queue.name):
         raise QueueError(f"queue name {queue.name!r}: a-z, 0-9 and - only, starting with a letter or digit, "
                          "64 at most", "name")
+    if queue.name in RESERVED:
+        raise QueueError(f"queue name {queue.name!r} is reserved by Asterisk's configuration", "name")
     if queue.client_code is not None and not (isinstance(queue.client_code, str)
                                               and re.fullmatch(r"[0-9]{4,5}", queue.client_code)):
         raise _fail(queue, f"client_code must be a client's 4 or 5 digits or none, got {queue.client_code!r}",
@@ -146,6 +150,10 @@ def validate(queue: Queue) -> Queue:
     for name in ("announce_position", "announce_holdtime", "callback_offer"):
         if not isinstance(getattr(queue, name), bool):
             raise _fail(queue, f"{name} must be true or false, got {getattr(queue, name)!r}", name)
+    if (queue.announce_position or queue.announce_holdtime) and queue.announce_frequency_s == 0:
+        # app_queue announces position and hold time only every announce-frequency seconds.
+        raise _fail(queue, "announce_frequency_s must be above 0 to announce the position or the hold time",
+                    "announce_frequency_s")
     if not isinstance(queue.music_class, str) or not MUSIC_CLASS.match(queue.music_class):
         raise _fail(queue, f"music_class must be a class name of letters, digits, _ and -, got "
                     f"{queue.music_class!r}", "music_class")

@@ -63,6 +63,8 @@ def test_a_name_with_no_row_takes_the_defaults(db):
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"name": "Accueil"}, "name"), ({"name": ""}, "name"), ({"name": "-x"}, "name"), ({"name": "a" * 65}, "name"),
+    ({"name": "general"}, "name"), ({"name": "permanence-queue"}, "name"),
+    ({"announce_frequency_s": 0}, "announce_frequency_s"),
     ({"client_code": "12"}, "client_code"), ({"client_code": "9999"}, "client_code"),
     ({"label": "x" * 129}, "label"), ({"label": "a\nb"}, "label"), ({"label": None}, "label"),
     ({"strategy": "random"}, "strategy"), ({"ring_timeout_s": 0}, "ring_timeout_s"),

@@ -1,0 +1,118 @@
+"""app_queue's configuration from the data: one block per queue in queues_local.conf, one rule per
+queue that widens its skills over time in queuerules_local.conf.
+
+Every queue something names (a menu, the fallback, a membership, a queue's overflow) is rendered; one
+without a stored definition takes the defaults of store.queues.Queue. Each block spells out every
+setting, so what Asterisk runs never depends on the template's values. The output is a function of
+its input only (sorted, no time stamps): the same data renders the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from store.queues import RESERVED, Queue, QueueError, validate
+
+from .errors import RenderError
+
+
+@dataclass(frozen=True)
+class QueueMember:
+    queue: str
+    agent_id: str
+    penalty: int = 0
+
+
+_QUEUE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_CATEGORY = re.compile(r"^\[([^\]]+)\]")
+TEMPLATE = "permanence-queue"  # etc/asterisk/queues.conf: what every queue shares (join and leave rules)
+
+
+def music_classes(musiconhold_conf: Path) -> frozenset[str]:
+    """The music-on-hold classes a musiconhold.conf defines (its categories but general; none without
+    the file)."""
+    if not musiconhold_conf.is_file():
+        return frozenset()
+    text = musiconhold_conf.read_text(encoding="utf-8")
+    found = {m[1].strip() for line in text.splitlines() if (m := _CATEGORY.match(line.strip()))}
+    return frozenset(found - {"general"})
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def member_lines(queue: str, members: Sequence[QueueMember], agent_names: Mapping[str, str]) -> str:
+    """The static members of one queue: each agent's softphone, its penalty (skill level), its name."""
+    lines = ""
+    for m in sorted((m for m in members if m.queue == queue), key=lambda m: (m.penalty, m.agent_id)):
+        if m.agent_id not in agent_names:
+            raise RenderError(f"queue {queue}: member {m.agent_id!r} is not an agent")
+        lines += f"member => PJSIP/{m.agent_id},{int(m.penalty)},{agent_names[m.agent_id]},PJSIP/{m.agent_id}\n"
+    return lines
+
+
+def queue_block(queue: Queue, members: str) -> str:
+    """One queue's section: its settings in app_queue's words, then its members."""
+    rule = f"defaultrule = {queue.name}\n" if queue.penalty_rules else ""
+    return (
+        f"\n[{queue.name}]({TEMPLATE})\n"
+        f"strategy = {queue.strategy}\n"
+        f"timeout = {queue.ring_timeout_s}\n"
+        f"retry = {queue.retry_s}\n"
+        f"wrapuptime = {queue.wrapup_s}\n"
+        f"maxlen = {queue.max_callers}\n"
+        f"announce-position = {_yes(queue.announce_position)}\n"
+        f"announce-holdtime = {_yes(queue.announce_holdtime)}\n"
+        f"announce-frequency = {queue.announce_frequency_s}\n"
+        f"musicclass = {queue.music_class}\n"
+        f"servicelevel = {queue.service_level_s}\n"
+        f"{rule}{members}"
+    )
+
+
+def rule_block(queue: Queue) -> str:
+    """The queue's penalty rule, named after it: after N seconds in the queue, members up to that
+    penalty may be rung (an absolute QUEUE_MAX_PENALTY; the dialplan sets a starting one, without
+    which app_queue ignores the rules)."""
+    return f"\n[{queue.name}]\n" + "".join(f"penaltychange => {r.after_s},{r.max_penalty}\n"
+                                           for r in queue.penalty_rules)
+
+
+def definitions(names: Iterable[str], stored: Iterable[Queue], music: Collection[str]) -> list[Queue]:
+    """Every queue to render, sorted by name: the stored definitions (checked again: a row written by
+    other means, a music class Asterisk does not have) and the defaults for names with none."""
+    by_name: dict[str, Queue] = {}
+    for queue in stored:
+        try:
+            queue = validate(queue)
+        except QueueError as exc:
+            raise RenderError(str(exc)) from None
+        if queue.music_class not in music:
+            raise RenderError(f"queue {queue.name}: music class {queue.music_class!r} is not in musiconhold.conf "
+                              f"({', '.join(sorted(music))})")
+        by_name[queue.name] = queue
+    wanted = set(names) | set(by_name) | {q.overflow_target for q in by_name.values() if q.overflow_target}
+    for name in wanted:
+        if not isinstance(name, str) or not _QUEUE.match(name):
+            raise RenderError(f"queue name {name!r}: a-z, 0-9 and - only")
+        if name in RESERVED:
+            raise RenderError(f"queue name {name!r} is reserved by Asterisk's configuration")
+    return [by_name.get(name) or Queue(name, None) for name in sorted(wanted)]
+
+
+def render_queues(queues: Sequence[Queue], members: Sequence[QueueMember],
+                  agent_names: Mapping[str, str], head: str) -> dict[str, str]:
+    """queues_local.conf and queuerules_local.conf for these queues (from definitions())."""
+    known = {q.name for q in queues}
+    for m in members:
+        if m.queue not in known:
+            raise RenderError(f"member {m.agent_id} of queue {m.queue}: the queue is not rendered")
+    return {
+        "queues_local.conf": head + "".join(queue_block(q, member_lines(q.name, members, agent_names))
+                                            for q in queues),
+        "queuerules_local.conf": head + "".join(rule_block(q) for q in queues if q.penalty_rules),
+    }
