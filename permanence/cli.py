@@ -16,7 +16,7 @@ from dialplan.render import RenderError
 from store import ClientError, UserError, checkin, clients, menus
 from web import hash_password
 
-from . import __version__, agents_cli, contacts_cli, demo, ivr_cli, prompts_cli, recordings_cli, users_cli
+from . import __version__, agents_cli, contacts_cli, demo, ivr_cli, prompts_cli, queues_cli, recordings_cli, users_cli
 from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
 from .serve import asterisk_data, asterisk_settings, serve
@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     ivr_cli.register(sub)
     agents_cli.register(sub)
     contacts_cli.register(sub)
+    queues_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
     users_cli.register(sub)

@@ -1,7 +1,7 @@
 """The admin API under /api/admin/: clients (their directory, InfoPages and on-call schedule), DIDs, users,
-agents and queues, IVR menus, Asterisk.
+agents and their queues, queues, IVR menus, Asterisk.
 
-Who: admins change everything; supervisors read clients, DIDs, menus and agents (never users) and
+Who: admins change everything; supervisors read clients, DIDs, menus, agents and queues (never users) and
 change nothing; anyone else gets 404 (web.auth.require_role). Bodies are JSON objects; a bad field is
 400 naming it, an unknown id 404, a taken one 409 (web.admin.body). A cookie session's state change
 carries its CSRF token (the auth middleware checks it before any handler runs).
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, users
+from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, queues, users
 from .settings import SETTINGS, AdminSettings, AsteriskAdmin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -52,6 +52,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("DELETE", "/api/admin/agents/{id}", agents.delete_agent),
     ("PUT", "/api/admin/agents/{id}/queues/{queue}", agents.join_queue),
     ("DELETE", "/api/admin/agents/{id}/queues/{queue}", agents.leave_queue),
+    ("GET", "/api/admin/queues", queues.list_queues),
+    ("GET", "/api/admin/queues/{name}", queues.get_queue),
+    ("PUT", "/api/admin/queues/{name}", queues.put_queue),
+    ("DELETE", "/api/admin/queues/{name}", queues.delete_queue),
     ("POST", "/api/admin/ivr/check", menus.check),
     ("POST", "/api/admin/ivr/apply", menus.apply),
     ("GET", "/api/admin/menus", menus.list_menus),
@@ -62,6 +66,6 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/admin/asterisk/reload", asterisk.reload),
 )
 
-DOCUMENTED = (doc, clients, dids, users, agents, menus, asterisk, directory, oncall)
+DOCUMENTED = (doc, clients, dids, users, agents, queues, menus, asterisk, directory, oncall)
 
 __all__ = ["DOCUMENTED", "ROUTES", "SETTINGS", "AdminSettings", "AsteriskAdmin"]

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from store import agents, clients, menus, users
+from store import agents, clients, menus, queues, users
 
 from ..keys import STORE
 
@@ -19,9 +19,11 @@ T = TypeVar("T")
 MAX_TEXT = 256
 
 # The store's refusals by kind; anything else a store function raises as ValueError is a bad field.
-NOT_FOUND = (clients.ClientNotFound, users.UserNotFound, agents.AgentNotFound, menus.MenuNotFound)
-CONFLICT = (clients.ClientConflict, users.UserConflict, agents.AgentConflict, menus.MenuConflict)
-REFUSED = (clients.ClientError, users.UserError, agents.AgentError, menus.MenuStoreError)
+NOT_FOUND = (clients.ClientNotFound, users.UserNotFound, agents.AgentNotFound, menus.MenuNotFound,
+             queues.QueueNotFound)
+CONFLICT = (clients.ClientConflict, users.UserConflict, agents.AgentConflict, menus.MenuConflict,
+            queues.QueueConflict)
+REFUSED = (clients.ClientError, users.UserError, agents.AgentError, menus.MenuStoreError, queues.QueueError)
 
 
 def error(exc_class: type[web.HTTPException], message: str, field: str | None = None, *, prefix: bool = True,
