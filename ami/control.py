@@ -45,6 +45,11 @@ class AmiControl:
                 members.setdefault(event.get("Queue", ""), set()).add(interface)
         return {queue: frozenset(found) for queue, found in members.items()}
 
+    async def queue_params(self) -> dict[str, dict[str, str]]:
+        events = await self._list({"Action": "QueueStatus"})
+        return {e.get("Queue", ""): {k: str(v) for k, v in e.items()} for e in events
+                if e.get("Event") == "QueueParams"}
+
     async def endpoints(self) -> frozenset[str]:
         events = await self._list({"Action": "PJSIPShowEndpoints"})
         return frozenset(e.get("ObjectName", "") for e in events if e.get("Event") == "EndpointList")

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from store.queues import Queue
+
 from .lint import check_directory
 from .render import ETC_ASTERISK, AsteriskSettings, _write_atomic, queue_names, write_config
 
@@ -46,6 +48,9 @@ class Control(Protocol):
 
     async def queues(self) -> dict[str, frozenset[str]]:
         """Every queue Asterisk has → the interfaces of its members."""
+
+    async def queue_params(self) -> dict[str, dict[str, str]]:
+        """Every queue Asterisk has → what it runs with, as AMI's QueueParams says (Strategy, Max, …)."""
 
     async def endpoints(self) -> frozenset[str]:
         """The names of every PJSIP endpoint."""
@@ -175,6 +180,7 @@ class Deployer:
         try:
             if "app_queue" in modules:
                 errors += _missing_queues(expect, await control.queues())
+                errors += _wrong_params(expect, await control.queue_params())
             if "res_pjsip" in modules:
                 errors += _missing_endpoints(expect, await control.endpoints())
         except ControlError as exc:
@@ -186,6 +192,21 @@ def _missing_queues(s: AsteriskSettings, loaded: dict[str, frozenset[str]]) -> l
     errors = [f"app_queue: queue {q} is not loaded" for q in queue_names(s) if q not in loaded]
     errors += [f"app_queue: queue {m.queue} has no member PJSIP/{m.agent_id}" for m in s.members
                if m.queue in loaded and f"PJSIP/{m.agent_id}" not in loaded[m.queue]]
+    return errors
+
+
+def _wrong_params(s: AsteriskSettings, loaded: dict[str, dict[str, str]]) -> list[str]:
+    """A value app_queue does not know it replaces with its own (an unknown strategy runs as ringall): what
+    it reports must be what was rendered."""
+    stored = {q.name: q for q in s.queue_definitions}
+    errors = []
+    for name in queue_names(s):
+        if name not in loaded:
+            continue  # _missing_queues said so
+        queue = stored.get(name) or Queue(name, None)
+        wanted = {"Strategy": queue.strategy, "Max": str(queue.max_callers), "ServiceLevel": str(queue.service_level_s)}
+        errors += [f"app_queue: queue {name} runs with {key} {loaded[name].get(key)!r}, not {value!r}"
+                   for key, value in wanted.items() if loaded[name].get(key) != value]
     return errors
 
 

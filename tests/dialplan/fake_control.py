@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialplan.deploy import ControlError
+from store.queues import STRATEGIES
 
 
 @dataclass
@@ -22,6 +23,7 @@ class FakeAsterisk:
     unreachable: bool = False
     reloads: list[str] = field(default_factory=list)
     queues_loaded: dict[str, frozenset[str]] = field(default_factory=dict)
+    params_loaded: dict[str, dict[str, str]] = field(default_factory=dict)
     endpoints_loaded: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -31,14 +33,22 @@ class FakeAsterisk:
     def load(self, module: str) -> None:
         if module == "app_queue" and (self.live / "queues_local.conf").exists():
             queues: dict[str, set[str]] = {}
+            # app_queue's own defaults; an unknown strategy runs as ringall
+            params: dict[str, dict[str, str]] = {}
             current = None
             for line in (self.live / "queues_local.conf").read_text().splitlines():
                 if match := re.match(r"^\[([^\]]+)\]", line):
                     current = match[1]
                     queues[current] = set()
+                    params[current] = {"Strategy": "ringall", "Max": "0", "ServiceLevel": "0"}
                 elif line.startswith("member => ") and current:
                     queues[current].add(line.split("=> ")[1].split(",")[0])
+                elif current and (setting := re.match(r"^(strategy|maxlen|servicelevel) = (\S+)$", line)):
+                    key = {"strategy": "Strategy", "maxlen": "Max", "servicelevel": "ServiceLevel"}[setting[1]]
+                    known = setting[1] != "strategy" or setting[2] in STRATEGIES
+                    params[current][key] = setting[2] if known else "ringall"
             self.queues_loaded = {q: frozenset(m) for q, m in queues.items()}
+            self.params_loaded = params
         if module == "res_pjsip" and (self.live / "pjsip_local.conf").exists():
             text = (self.live / "pjsip_local.conf").read_text()
             self.endpoints_loaded = frozenset(re.findall(r"^\[([^\]]+)\]\(softphone\)$", text, re.M))
@@ -52,6 +62,9 @@ class FakeAsterisk:
 
     async def queues(self) -> dict[str, frozenset[str]]:
         return dict(self.queues_loaded)
+
+    async def queue_params(self) -> dict[str, dict[str, str]]:
+        return {q: dict(p) for q, p in self.params_loaded.items()}
 
     async def endpoints(self) -> frozenset[str]:
         return self.endpoints_loaded

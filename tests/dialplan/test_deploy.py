@@ -12,6 +12,7 @@ import pytest
 from dialplan import AgentPhone, QueueMember, write_config
 from dialplan.deploy import Deployer
 from dialplan.render import RenderError
+from store.queues import Queue
 
 from .fake_control import FakeAsterisk
 from .test_render import SETTINGS
@@ -123,3 +124,23 @@ async def test_a_file_that_did_not_exist_is_removed_again_on_rollback(live):
     asterisk = FakeAsterisk(live, refuse={"app_queue"})
     report = await deployer(live, asterisk, WITH_103).reload()
     assert report.restored and not (live / "queues_local.conf").exists()
+
+
+async def test_a_queue_setting_asterisk_replaces_with_its_own_is_rolled_back(live):
+    """app_queue runs an unknown strategy as ringall and says nothing: the reload compares what it reports
+    (QueueStatus' QueueParams) with what was rendered."""
+    class UnknownStrategy(Deployer):
+        def adjust(self, directory: Path) -> None:
+            path = directory / "queues_local.conf"
+            path.write_text(path.read_text().replace("strategy = linear", "strategy = linea"))
+
+    asterisk, before = FakeAsterisk(live), snapshot(live)
+    stored = dataclasses.replace(BASE, queue_definitions=(Queue("1000-accueil", None, strategy="linear",
+                                                                max_callers=3, service_level_s=45),))
+    report = await UnknownStrategy(lambda: stored, live, asterisk.connect).reload()
+    assert not report.ok and report.restored
+    assert report.errors == ("app_queue: queue 1000-accueil runs with Strategy 'ringall', not 'linear'",)
+    assert snapshot(live) == before and asterisk.params_loaded["1000-accueil"]["Strategy"] == "rrmemory"
+    report = await deployer(live, asterisk, stored).reload()
+    assert report.ok and report.reloaded == ("app_queue",), report
+    assert asterisk.params_loaded["1000-accueil"] == {"Strategy": "linear", "Max": "3", "ServiceLevel": "45"}
