@@ -40,7 +40,8 @@ PAGE_CSP = "; ".join((
     "connect-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
 ))
 NAV = (  # (path, message key, roles that see it)
-    ("/calls", "nav.calls", ANYONE), ("/stats", "nav.stats", ANYONE), ("/live", "nav.live", STAFF),
+    ("/calls", "nav.calls", ANYONE), ("/stats", "nav.stats", ANYONE), ("/oncall", "nav.oncall", ANYONE),
+    ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
     ("/admin/menus", "nav.menus", ADMIN),
 )
