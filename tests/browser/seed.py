@@ -11,7 +11,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from recordings.audio import synthesize
-from store import CallEvent, CallRecord, RecordingRecord, calls, clients, connect, ivr_path, menus, migrate, users
+from store import (
+    CallEvent,
+    CallRecord,
+    RecordingRecord,
+    calls,
+    clients,
+    connect,
+    contacts,
+    infopages,
+    ivr_path,
+    menus,
+    migrate,
+    users,
+)
+from store import oncall as store_oncall
 from store.clock import iso
 from store.ivr_path import IvrStep
 from web import hash_password
@@ -61,6 +75,28 @@ BOB = [c.linkedid for c in sorted(CALLS, key=lambda c: c.at, reverse=True) if c.
 TIMELINE_CALL = "1750000001.1"
 # Two versions of client 1000's menu (the store keeps the text; the IVR checks it before an apply).
 MENU_VERSIONS = ("menu: dupont\nnodes: {}\n", "menu: dupont\nnodes: {accueil: {}}\n")
+
+# Client 1000's on-call team: a daily rotation handing over at 08:00 since ten days ago, and Chloé
+# covering tomorrow afternoon; its InfoPages, one section in French only.
+TEAM = ("Ana Roy", "Ben Lee", "Chloé Gagnon")
+INFOPAGES = [
+    {"kind": "instructions", "title": {"fr": "Consignes", "en": "Protocol"},
+     "body": {"fr": "Urgence : appeler le technicien de garde.", "en": "Emergency: call the on-call technician."}},
+    {"kind": "hours", "title": {"fr": "Heures"}, "body": {"fr": "Du lundi au vendredi, 8 h à 17 h."}},
+]
+
+
+def _oncall(db) -> None:
+    team = [contacts.add_contact(db, "1000", name, role="technicien", mobile=f"514555020{i}", sms=True)
+            for i, name in enumerate(TEAM)]
+    today = datetime.now(ZONE).date()
+    store_oncall.set_rotation(db, "1000", "daily", "08:00", (today - timedelta(days=10)).isoformat(),
+                              [team[0].id, team[1].id])
+    tomorrow = today + timedelta(days=1)
+    noon = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 12, tzinfo=ZONE)
+    store_oncall.add_override(db, "1000", team[2].id, noon, noon + timedelta(hours=6), "holiday")
+    infopages.set_infopages(db, "1000", infopages.parse_sections(INFOPAGES))
+
 
 # Client 1000's statistics over the default period (its last seven days), by hand from CALLS.
 PER_HOUR = {9: (2, 1, 1), 10: (2, 1, 0), 14: (2, 1, 1)}  # hour: (offered, answered, abandoned)
@@ -122,6 +158,7 @@ def seed(store_path: Path, recordings: Path) -> None:
         for version in MENU_VERSIONS:
             menus.apply_menu(db, "dupont", "1000", "dupont.yaml", version)
             menus.apply_menu(db, "tremblay", "2000", "tremblay.yaml", version.replace("dupont", "tremblay"))
+        _oncall(db)
         db.execute("COMMIT")
     finally:
         db.close()

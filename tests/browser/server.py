@@ -32,6 +32,10 @@ class PortalServer:
         self.live: LiveState | None = None
         self.url = ""
 
+    @property
+    def store_path(self) -> Path:
+        return self._store_path
+
     def start(self) -> None:
         self._thread.start()
         self.url = self._run(self._start()).result(START_TIMEOUT_S)

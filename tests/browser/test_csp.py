@@ -10,7 +10,7 @@ from .conftest import log_in
 def test_an_inline_script_is_refused_and_reported(browser):
     page = browser()
     log_in(page, "root")
-    for path in ("/calls", "/calls/1750000001.1", "/stats", "/live"):
+    for path in ("/calls", "/calls/1750000001.1", "/stats", "/live", "/oncall?client=1000", "/infopages?client=1000"):
         assert page.goto(path) == 200, path
     assert page.problems() == []
     page.eval("document.body.appendChild(Object.assign(document.createElement('script'), "

@@ -1,0 +1,87 @@
+"""The on-call and InfoPages pages in Chromium: who is on call now is who_is_on_call's answer, the calendar
+shows four weeks with today's handover and tomorrow's override, the feed button gives an address that a
+calendar application (no cookie) can fetch and whose events match who_is_on_call; the English page; another
+client gets the 404 page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import recurring_ical_events
+
+from store import connect
+from store import oncall as store_oncall
+
+from .conftest import log_in
+from .seed import TEAM
+
+
+def who(portal, at: datetime) -> str | None:
+    db = connect(portal.store_path)
+    try:
+        found = store_oncall.who_is_on_call(db, "1000", at)
+        return found.name if found else None
+    finally:
+        db.close()
+
+
+def test_the_calendar_and_the_feed(browser, portal):
+    page = browser()
+    log_in(page, "alice", "/oncall")
+    now_name = page.text("#oncall-now .value")
+    assert now_name == who(portal, datetime.now(UTC)) and now_name in TEAM[:2]
+    days = page.eval("[...document.querySelectorAll('#oncall-calendar > li')].map(d => d.dataset.date)")
+    assert len(days) == 28
+    today = page.eval("document.querySelector('#oncall-calendar > li.today').dataset.date")
+    assert today in days
+    # Each entry of the calendar names who_is_on_call's contact at its start (and just before its end).
+    entries = page.eval("[...document.querySelectorAll('#oncall-calendar li.entry')].map(e => "
+                        "({from: e.dataset.from, to: e.dataset.to, name: e.querySelector('.contact, .nobody')"
+                        ".textContent}))")
+    assert len(entries) >= 28
+    for entry in entries:
+        start = datetime.fromisoformat(entry["from"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(entry["to"].replace("Z", "+00:00"))
+        assert who(portal, start) == entry["name"] == who(portal, end - timedelta(seconds=1)), entry
+    overrides = page.eval("[...document.querySelectorAll('#oncall-calendar li.entry.override .contact')]"
+                          ".map(c => c.textContent)")
+    assert overrides == [TEAM[2]]
+    # A subscription address: fetched without the session, as a calendar application does.
+    page.click("#feed-new")
+    page.wait("!document.getElementById('feed-url').hidden")
+    url = page.text("#feed-url code")
+    assert url.startswith(portal.url + "/api/oncall.ics?token=")
+    text = page.eval(f"fetch({url!r}, {{credentials: 'omit'}}).then(r => r.status === 200 ? r.text() : "
+                     f"'status ' + r.status)")
+    cal = icalendar.Calendar.from_ical(text)
+    moment = datetime.now(UTC) - timedelta(days=6)
+    while moment < datetime.now(UTC) + timedelta(days=30):
+        found = [str(e["SUMMARY"]) for e in recurring_ical_events.of(cal).at(moment)]
+        assert found == [f"Garde : {who(portal, moment)}"], moment
+        moment += timedelta(hours=7, minutes=13)
+    assert page.eval("fetch('/api/oncall.ics?token=wrong', {credentials: 'omit'}).then(r => r.status)") == 404
+    page.allow_console(r"status of 404")
+
+
+def test_english_infopages_and_the_directory(browser):
+    page = browser("en-CA")
+    log_in(page, "alice", "/infopages")
+    assert page.eval("[...document.querySelectorAll('#infopages section')].map(s => s.dataset.kind)") == \
+        ["instructions", "hours"]
+    assert page.text("section[data-kind=instructions] h2") == "Instructions Protocol"
+    assert page.eval("document.querySelector('section[data-kind=hours] h2').lang") == "fr"  # French only
+    assert page.eval("[...document.querySelectorAll('#contacts tbody th')].map(t => t.textContent)") == \
+        sorted(TEAM)
+    page.goto("/oncall")
+    assert page.text("#oncall-now .label") == "On call now"
+
+
+def test_another_client_gets_the_404_page(browser):
+    page = browser()
+    page.allow_console(r"status of 404")
+    log_in(page, "bob", "/oncall")
+    assert page.text("#oncall-now .value") == "Personne"
+    assert page.goto("/oncall?client=1000") == 404
+    assert page.goto("/infopages?client=1000") == 404
+    assert "Ana" not in page.text("main")
