@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from .live import LiveState
 log = logging.getLogger(__name__)
 
 RECORDING_EXTENSION = ".wav"  # the format MixMonitor writes in extensions.conf
+Observer = Callable[[Mapping[str, str], str], None]  # an event and its time, in stream order
 
 
 async def record_call(store: Store, recordings_dir: Path, finished: FinishedCall, *,
@@ -88,9 +89,10 @@ async def settled_recording(recordings_dir: Path, linkedid: str, relative: str,
 
 class CallListener:
     def __init__(self, store: Store, recordings_dir: Path, *, settle_timeout: float = 5.0,
-                 live: LiveState | None = None) -> None:
+                 live: LiveState | None = None, observers: Sequence[Observer] = ()) -> None:
         self.store = store
         self.live = live
+        self.observers = tuple(observers)  # after the live state, in order (ami.screenpop)
         self.recordings_dir = recordings_dir
         self.settle_timeout = settle_timeout
         self.tracker = CallTracker()
@@ -105,8 +107,12 @@ class CallListener:
 
     def _feed(self, event: Mapping[str, str]) -> None:
         now = datetime.now(UTC)
-        if self.live is not None:
-            self.live.feed(event, event_time(event, now))
+        if self.live is not None or self.observers:
+            when = event_time(event, now)
+            if self.live is not None:
+                self.live.feed(event, when)
+            for observer in self.observers:
+                observer(event, when)
         for finished in self.tracker.feed(event, now):
             self.finish(finished)
 

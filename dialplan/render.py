@@ -29,6 +29,11 @@ LISTENER_WRITE = ("reporting",)
 # `config` would also open UpdateConfig, which writes any file Asterisk reads, so `system`. QueueStatus
 # and PJSIPShowEndpoints, which check that Asterisk took the files, need `system` or `reporting`.
 ACTION_WRITE = ("system", "reporting")
+# The originate user (a supervisor's softphone into ChanSpy: ami/originate.py) sends Originate and nothing
+# else. A user of its own rather than the action user: with `system` as well, Originate may start System,
+# Exec and the like (Asterisk asks for `system` only for those applications), so the action user
+# holding `originate` could run any command; this one cannot. It reads no events.
+ORIGINATE_WRITE = ("originate",)
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
 _NETS = re.compile(r"^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$")
@@ -73,6 +78,8 @@ class AsteriskSettings:
     fallback_queue: str = ""
     ami_action_user: str = ""  # with a secret: the manager user that reloads (no secret: none rendered)
     ami_action_secret: str = ""
+    ami_originate_user: str = ""  # with a secret: the manager user that originates (no secret: none rendered)
+    ami_originate_secret: str = ""
     queues: tuple[str, ...] = ()  # every queue the data names
     queue_definitions: tuple[Queue, ...] = ()  # the stored ones (other names take the defaults)
     softphones: tuple[Softphone, ...] = field(default=())
@@ -110,6 +117,17 @@ def _action_user(s: AsteriskSettings) -> str:
     return (f"\n[{user}]\nsecret = {_word(s.ami_action_secret, 'AMI action secret')}\n"
             f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
             f"read =\nwrite = {','.join(ACTION_WRITE)}\nwritetimeout = 1000\n")
+
+
+def _originate_user(s: AsteriskSettings) -> str:
+    if not s.ami_originate_secret:
+        return ""
+    user = _word(s.ami_originate_user, "AMI originate user")
+    if user in (s.ami_user, s.ami_action_user):
+        raise RenderError(f"AMI originate user {user!r}: must differ from the listening and the action users")
+    return (f"\n[{user}]\nsecret = {_word(s.ami_originate_secret, 'AMI originate secret')}\n"
+            f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
+            f"read =\nwrite = {','.join(ORIGINATE_WRITE)}\nwritetimeout = 1000\n")
 
 
 def render_local(s: AsteriskSettings, source_dir: Path = ETC_ASTERISK) -> dict[str, str]:
@@ -151,7 +169,8 @@ def render_local(s: AsteriskSettings, source_dir: Path = ETC_ASTERISK) -> dict[s
         "manager_users.conf": head
         + f"\n[{_word(s.ami_user, 'AMI user')}]\nsecret = {_word(s.ami_secret, 'AMI secret')}\n"
         f"deny = 0.0.0.0/0.0.0.0\npermit = {_word(s.ami_host, 'AMI host')}/255.255.255.255\n"
-        f"read = {read}\nwrite = {','.join(LISTENER_WRITE)}\nwritetimeout = 1000\n" + _action_user(s),
+        f"read = {read}\nwrite = {','.join(LISTENER_WRITE)}\nwritetimeout = 1000\n" + _action_user(s)
+        + _originate_user(s),
         "extensions_local.conf": head
         + f"PERMANENCE_AGI = agi://{_word(s.agi_host, 'AGI host')}:{int(s.agi_port)}\n"
         f"PERMANENCE_RECORDINGS = {_path(s.recordings_dir, 'recordings dir')}\n"

@@ -52,6 +52,10 @@ class AmiConfig:
     # connection of its own; never the listener's. No secret: no such user, no reload.
     action_user: str = "permanence-admin"
     action_secret: str = ""
+    # The manager user that originates calls (write = originate only; no events): a supervisor's
+    # softphone into ChanSpy. No secret: no such user, no listening from the API.
+    originate_user: str = "permanence-originate"
+    originate_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,11 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{where}: production mode needs a secret for {', '.join(missing)}")
     if config.ami.action_secret and config.ami.action_user == config.ami.user:
         raise ConfigError(f"{where}: [ami] action_user must differ from [ami] user (the listener's, read-only)")
+    if config.ami.originate_secret and config.ami.originate_user in (config.ami.user, config.ami.action_user):
+        raise ConfigError(f"{where}: [ami] originate_user must differ from [ami] user and action_user "
+                          "(each manager user holds only its own classes)")
     for name, secret in (("[ami] secret", config.ami.secret), ("[ami] action_secret", config.ami.action_secret),
+                         ("[ami] originate_secret", config.ami.originate_secret),
                          ("[asterisk] softphone_secret", config.asterisk.softphone_secret)):
         if secret and len(secret) < 12:
             raise ConfigError(f"{where}: {name} is too short (12 characters at least)")

@@ -29,7 +29,8 @@ def init_config(path: Path) -> bool:
         'mode = "demo"\n\n'
         "[store]\npath = \"var/permanence.sqlite3\"\n\n"
         "[paths]\nrecordings = \"var/recordings\"\nprompts = \"svi_prompts\"\n\n"
-        f"[ami]\nsecret = \"{secrets.token_hex(16)}\"\naction_secret = \"{secrets.token_hex(16)}\"\n\n"
+        f"[ami]\nsecret = \"{secrets.token_hex(16)}\"\naction_secret = \"{secrets.token_hex(16)}\"\n"
+        f"originate_secret = \"{secrets.token_hex(16)}\"\n\n"
         f"[asterisk]\nsoftphone_user = \"agent1\"\nsoftphone_secret = \"{secrets.token_hex(8)}\"\n"
         # the sandbox's /etc/asterisk (scripts/asterisk-sandbox): where the admin API's reload writes
         "config_dir = \"var/asterisk/etc\"\n",

@@ -17,6 +17,8 @@ from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBoo
 from ami import AMIClient, CallListener, Reconciler, make_client
 from ami.control import action_connection
 from ami.live import LiveState
+from ami.originate import Originator
+from ami.screenpop import ScreenPops
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
 from dialplan.deploy import Deployer
 from ivr.loader import parse
@@ -70,7 +72,8 @@ def asterisk_settings(config: Config, data: AsteriskData | None = None) -> Aster
         sip_host=a.sip_host, sip_port=a.sip_port, rtp_start=a.rtp_start, rtp_end=a.rtp_end,
         ami_host=config.ami.host, ami_port=config.ami.port, ami_user=config.ami.user,
         ami_secret=config.ami.secret, ami_action_user=config.ami.action_user,
-        ami_action_secret=config.ami.action_secret, agi_host=config.agi.host, agi_port=config.agi.port,
+        ami_action_secret=config.ami.action_secret, ami_originate_user=config.ami.originate_user,
+        ami_originate_secret=config.ami.originate_secret, agi_host=config.agi.host, agi_port=config.agi.port,
         recordings_dir=a.recordings_dir, prompts_dir=a.prompts_dir, softphones=phones,
         carrier_match=a.carrier_match, external_address=a.external_address, local_net=a.local_net,
         fallback_queue=config.ivr.fallback_queue, queues=data.queues if data else (),
@@ -124,7 +127,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                         header_timeout=config.agi.header_timeout,
                         command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
     live = LiveState()
-    listener = CallListener(store, config.recordings_dir, live=live)
+    pops = ScreenPops(store, live, config.phone.default_region)
+    listener = CallListener(store, config.recordings_dir, live=live, observers=(pops.feed,))
+    a = config.ami
+    originator = Originator(a.host, a.port, a.originate_user, a.originate_secret) if a.originate_secret else None
     # Zero loss: what AMI did not tell us (we were down, or disconnected) is in Asterisk's CEL.
     reconciler = Reconciler(listener, config.asterisk.cel_db, interval=config.ami.reconcile_interval)
 
@@ -139,7 +145,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
                    registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token,
                    admin_settings=AdminSettings(config.prompts_dir, config.phone.default_region,
-                                                asterisk_deployer(config)))
+                                                asterisk_deployer(config)),
+                   pops=pops, originator=originator)
     runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_logger())
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None
@@ -159,6 +166,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         await listener.drain()
+        await pops.drain()
         await agi.close()
         await runner.cleanup()
         await asyncio.to_thread(store.close)

@@ -30,10 +30,13 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_add(config: Config, args: argparse.Namespace) -> int:
     if args.role == "client" and not args.client:
         raise CLIError("a client user needs --client CODE")
+    if args.role == "agent" and not args.agent:
+        raise CLIError("an agent user needs --agent ID")
     password_hash = hash_password(_read_password(args))
     with store_db(config) as db:
-        user = users.add_user(db, args.login, password_hash, args.role, args.client)
-    print(f"user {user.login} ({user.role}{' of ' + user.client_code if user.client_code else ''})")
+        user = users.add_user(db, args.login, password_hash, args.role, args.client, args.agent)
+    print(f"user {user.login} ({user.role}{' of ' + user.client_code if user.client_code else ''}"
+          f"{', phone ' + user.agent_id if user.agent_id else ''})")
     return 0
 
 
@@ -48,7 +51,7 @@ def cmd_passwd(config: Config, args: argparse.Namespace) -> int:
 def cmd_list(config: Config, args: argparse.Namespace) -> int:
     with store_db(config) as db:
         for user in users.list_users(db):
-            print(f"{user.login}\t{user.role}\t{user.client_code or ''}")
+            print(f"{user.login}\t{user.role}\t{user.client_code or ''}\t{user.agent_id or ''}")
     return 0
 
 
@@ -60,16 +63,19 @@ def cmd_remove(config: Config, args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = add_group(sub, "users", "manage web accounts (admin, supervisor, client)")
+    group = add_group(sub, "users", "manage web accounts (admin, supervisor, client, agent)")
     p = add_command(group, "add", cmd_add, "add a user (password read from the terminal or stdin)")
     p.add_argument("login")
     p.add_argument("--role", required=True, choices=users.ROLES,
-                   help="admin: everything; supervisor: reads every client, changes nothing; client: its own")
+                   help="admin: everything; supervisor: reads every client, changes nothing; client: its own; "
+                        "agent: the calls that reach its softphone")
     p.add_argument("--client", help="client code (role client)")
+    p.add_argument("--agent", help="agent id: the agent's softphone (role agent), or the one a supervisor or "
+                                   "admin listens to calls on")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p = add_command(group, "passwd", cmd_passwd, "change a user's password and revoke its sessions and tokens")
     p.add_argument("login")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add_command(group, "list", cmd_list, "list users: login, role, client (never a hash)")
+    add_command(group, "list", cmd_list, "list users: login, role, client, agent id (never a hash)")
     p = add_command(group, "remove", cmd_remove, "remove a user and revoke its sessions and tokens")
     p.add_argument("login")

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from . import callers, calls, checkin, clients, ivr_path, menus, queues, retention, users
+from . import callers, calls, checkin, clients, desk, ivr_path, menus, queues, retention, users
 from .calls import CallEvent, CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "CallEvent", "CallRecord", "Client", "ClientError", "NumberError", "RecordingRecord", "Scope", "Store",
-    "StoreError", "User", "UserError", "callers", "calls", "checkin", "clients", "connect", "ivr_path", "menus",
+    "StoreError", "User", "UserError", "callers", "calls", "checkin", "clients", "connect", "desk", "ivr_path",
+    "menus",
     "migrate", "queues", "retention", "to_e164", "users",
 ]
 

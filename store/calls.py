@@ -10,6 +10,7 @@ import sqlite_utils
 
 from .call_filter import CallFilter
 from .clock import now_iso
+from .desk import get_wrapup
 from .ivr_path import ivr_path
 from .scope import Scope
 from .visibility import window_start
@@ -119,7 +120,11 @@ CALL_FIELDS = tuple(c.strip() for c in _CALL_COLUMNS.split(","))
 
 
 def _visible(db: sqlite_utils.Database, scope: Scope, now: datetime | None) -> tuple[str, list]:
-    """The scope's condition on `calls`, its window included (a client sees its last N days only)."""
+    """The scope's condition on `calls`, its window included (a client sees its last N days only); an
+    agent's, the calls they answered or that popped on their screen (handled, or being handled)."""
+    if scope.agent_id is not None:
+        return ("(calls.agent = ? OR calls.linkedid IN (SELECT linkedid FROM screen_pops WHERE agent_id = ?))",
+                [scope.agent_id, scope.agent_id])
     where, params = scope.where("calls.client_code")
     since = window_start(db, scope, now)
     if since is None:
@@ -169,7 +174,7 @@ def list_call_tuples(db: sqlite_utils.Database, scope: Scope, limit: int,
 
 def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
              now: datetime | None = None) -> dict | None:
-    """One call with its recordings, IVR path and timeline; None if missing, foreign or out of the window."""
+    """One call with its recordings, IVR path, timeline and wrap-up; None if missing, foreign or out of the window."""
     where, params = _visible(db, scope, now)
     rows = list(db.query(
         f"SELECT {_CALL_COLUMNS} FROM calls WHERE linkedid = ? AND {where}",  # noqa: S608
@@ -180,6 +185,7 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
     _attach_recordings(db, calls)
     calls[0]["ivr_path"] = ivr_path(db, linkedid)
     calls[0]["timeline"] = timeline(db, linkedid)
+    calls[0]["wrapup"] = get_wrapup(db, linkedid)
     return calls[0]
 
 

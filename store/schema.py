@@ -333,4 +333,43 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 10: the agent's desk. Agents log into the portal (a user bound to an agent id; a supervisor or admin
+    # may be bound to one too: the softphone that rings when they listen to a call); a table rebuild as in
+    # 6. Each call that reached an agent (the screen pop: who may read it and wrap it up), and the agent's
+    # wrap-up of a call: a disposition code and notes, kept apart from `calls` since the agent writes them
+    # while the call runs.
+    """
+    CREATE TABLE users_new (
+        login TEXT PRIMARY KEY CHECK (length(login) BETWEEN 1 AND 64),
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'client', 'agent')),
+        client_code TEXT REFERENCES clients(code),
+        created_at TEXT NOT NULL,
+        agent_id TEXT CHECK (agent_id IS NULL OR (agent_id GLOB '[1-9][0-9][0-9]*' AND length(agent_id) <= 6
+                                                  AND agent_id NOT GLOB '*[^0-9]*')),
+        CHECK ((role = 'client') = (client_code IS NOT NULL)),
+        CHECK (role <> 'agent' OR agent_id IS NOT NULL),
+        CHECK (role <> 'client' OR agent_id IS NULL)
+    );
+    INSERT INTO users_new (login, password_hash, role, client_code, created_at)
+        SELECT login, password_hash, role, client_code, created_at FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+    CREATE UNIQUE INDEX users_agent ON users(agent_id) WHERE role = 'agent';
+    CREATE TABLE screen_pops (
+        linkedid TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (linkedid, agent_id)
+    );
+    CREATE INDEX screen_pops_agent ON screen_pops(agent_id, at);
+    CREATE TABLE call_wrapups (
+        linkedid TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '',
+        login TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 ]

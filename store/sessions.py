@@ -34,14 +34,14 @@ def add_session(db: sqlite_utils.Database, session_hash: str, login: str, csrf_t
 def get_session(db: sqlite_utils.Database, session_hash: str, now: str, started_after: str) -> SessionRow | None:
     """The live session with this hash: not idle past its deadline, not older than `started_after`."""
     rows = list(db.query(
-        "SELECT u.login, u.role, u.client_code, u.password_hash, s.csrf_token, s.created_at, s.expires_at "
+        "SELECT u.login, u.role, u.client_code, u.password_hash, u.agent_id, s.csrf_token, s.created_at, s.expires_at "
         "FROM sessions s JOIN users u ON u.login = s.login "
         "WHERE s.session_hash = ? AND s.expires_at > ? AND s.created_at > ?",
         [session_hash, now, started_after]))
     if not rows:
         return None
     r = rows[0]
-    return SessionRow(User(r["login"], r["role"], r["client_code"], r["password_hash"]), session_hash,
+    return SessionRow(User(r["login"], r["role"], r["client_code"], r["password_hash"], r["agent_id"]), session_hash,
                       r["csrf_token"], r["created_at"], r["expires_at"])
 
 

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from .agents import get_agent
 from .clients import get_client
 from .clock import now_iso
 
-ROLES = ("admin", "supervisor", "client")
+ROLES = ("admin", "supervisor", "client", "agent")
+# Who may be bound to an agent id: an agent works on that softphone; a supervisor or an admin listens,
+# whispers and barges from it (web/supervise.py).
+PHONE_ROLES = ("agent", "supervisor", "admin")
 LOGIN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MIN_PASSWORD = 8  # characters; checked before hashing (the store only sees hashes)
 
@@ -38,10 +42,11 @@ class User:
     role: str
     client_code: str | None
     password_hash: str
+    agent_id: str | None = None  # the agent's softphone extension (store.agents)
 
 
 def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: str,
-             client_code: str | None = None) -> User:
+             client_code: str | None = None, agent_id: str | None = None) -> User:
     if not LOGIN.match(login or ""):
         raise UserError(f"login must be 1-64 of letters, digits and . _ @ -, got {login!r}", "login")
     if role not in ROLES:
@@ -51,13 +56,29 @@ def add_user(db: sqlite_utils.Database, login: str, password_hash: str, role: st
             raise UserError(f"user {login}: no client {client_code!r}", "client_code")
     elif client_code is not None:
         raise UserError(f"user {login}: only a client user is bound to a client ({role} given one)", "client_code")
+    _check_agent(db, login, role, agent_id)
     if get_user(db, login) is not None:
         raise UserConflict(f"user {login} exists already", "login")
     db.execute(
-        "INSERT INTO users (login, password_hash, role, client_code, created_at) VALUES (?, ?, ?, ?, ?)",
-        [login, password_hash, role, client_code, now_iso()],
+        "INSERT INTO users (login, password_hash, role, client_code, created_at, agent_id) VALUES (?, ?, ?, ?, ?, ?)",
+        [login, password_hash, role, client_code, now_iso(), agent_id],
     )
-    return User(login, role, client_code, password_hash)
+    return User(login, role, client_code, password_hash, agent_id)
+
+
+def _check_agent(db: sqlite_utils.Database, login: str, role: str, agent_id: str | None) -> None:
+    if agent_id is None:
+        if role == "agent":
+            raise UserError(f"user {login}: an agent user is bound to an agent id", "agent_id")
+        return
+    if role not in PHONE_ROLES:
+        raise UserError(f"user {login}: a {role} user is not bound to an agent id", "agent_id")
+    if get_agent(db, agent_id) is None:
+        raise UserError(f"user {login}: no agent {agent_id!r}", "agent_id")
+    if role == "agent":
+        taken = db.execute("SELECT login FROM users WHERE role = 'agent' AND agent_id = ?", [agent_id]).fetchone()
+        if taken is not None:
+            raise UserConflict(f"agent {agent_id} has a web account already ({taken[0]})", "agent_id")
 
 
 def set_password(db: sqlite_utils.Database, login: str, password_hash: str) -> None:
@@ -82,13 +103,14 @@ def remove_user(db: sqlite_utils.Database, login: str) -> None:
 
 
 def get_user(db: sqlite_utils.Database, login: str) -> User | None:
-    rows = list(db.query("SELECT login, role, client_code, password_hash FROM users WHERE login = ?", [login]))
+    rows = list(db.query("SELECT login, role, client_code, password_hash, agent_id FROM users WHERE login = ?",
+                         [login]))
     return User(**rows[0]) if rows else None
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
     return [User(**r) for r in db.query(
-        "SELECT login, role, client_code, password_hash FROM users ORDER BY login")]
+        "SELECT login, role, client_code, password_hash, agent_id FROM users ORDER BY login")]
 
 
 def count_users(db: sqlite_utils.Database, role: str | None = None) -> int:
@@ -107,7 +129,7 @@ def add_token(db: sqlite_utils.Database, token_hash: str, login: str, expires_at
 def token_for(db: sqlite_utils.Database, token_hash: str, now: str) -> tuple[User, str] | None:
     """The user of a live token, and when the token expires."""
     rows = list(db.query(
-        "SELECT u.login, u.role, u.client_code, u.password_hash, t.expires_at FROM tokens t "
+        "SELECT u.login, u.role, u.client_code, u.password_hash, u.agent_id, t.expires_at FROM tokens t "
         "JOIN users u ON u.login = t.login WHERE t.token_hash = ? AND t.expires_at > ?",
         [token_hash, now]))
     if not rows:

@@ -1,7 +1,8 @@
 """What a scope may see of a client: whether the client is visible at all, and how far back.
 
 A client user sees its own client only, and only the last `clients.history_days` days of it (60 by
-default); an unlimited scope (admins, supervisors) sees every client and all of its history.
+default); an unlimited scope (admins, supervisors) sees every client and all of its history; an agent
+sees no client, only the calls that reached them (store.calls).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def visible_client(db: sqlite_utils.Database, scope: Scope, code: str) -> Client
 
 def window_start(db: sqlite_utils.Database, scope: Scope, now: datetime | None = None) -> str | None:
     """The oldest `started_at` this scope may read (ISO, UTC), or None when it is unlimited."""
-    if scope.admin:
-        return None
+    if scope.admin or scope.agent_id is not None:
+        return None  # an agent's calls are their own work, read without a client's window
     row = db.execute("SELECT history_days FROM clients WHERE code = ?", [scope.client_code or ""]).fetchone()
     moment = now or datetime.now(UTC)
     if row is None:

@@ -60,6 +60,7 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         "rtp_end": rtp_end,
         "ami_secret": secrets.token_hex(16),
         "ami_action_secret": secrets.token_hex(16),  # the admin API's reload logs in with it
+        "ami_originate_secret": secrets.token_hex(16),  # the supervisor's listen, whisper and barge
         "softphone_secret": secrets.token_hex(8),
         # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
         "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
@@ -78,6 +79,7 @@ port = {values['agi_port']}
 port = {values['ami_port']}
 secret = "{values['ami_secret']}"
 action_secret = "{values['ami_action_secret']}"
+originate_secret = "{values['ami_originate_secret']}"
 ping_interval = 2.0
 [web]
 port = {values['web_port']}

@@ -18,6 +18,7 @@ from . import (
     admin,
     auth,
     calls,
+    desk,
     directory,
     health,
     metrics,
@@ -27,8 +28,9 @@ from . import (
     recordings,
     security,
     stats,
+    supervise,
 )
-from .keys import HEALTH_CHECKS, LIVE, RECORDINGS_DIR, STORE, TOKEN_TTL
+from .keys import HEALTH_CHECKS, LIVE, ORIGINATOR, POPS, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
              live: LiveView | None = None,
              security_settings: security.SecuritySettings | None = None,
              registry: CollectorRegistry | None = None, metrics_token: str = "",
-             admin_settings: admin.AdminSettings | None = None) -> web.Application:
+             admin_settings: admin.AdminSettings | None = None, pops: desk.PopsView | None = None,
+             originator: supervise.SpyOriginator | None = None) -> web.Application:
     # Request id and latency outermost (they see every answer); who the client is once the guard has
     # read the proxy's headers.
     app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
@@ -70,6 +73,10 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}
     if live is not None:
         app[LIVE] = live
+    if pops is not None:
+        app[POPS] = pops
+    if originator is not None:
+        app[ORIGINATOR] = originator
     app[admin.SETTINGS] = admin_settings or admin.AdminSettings()
     app.router.add_post("/api/login", auth.login)
     app.router.add_post("/api/session", auth.create_session)
@@ -81,6 +88,9 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/recordings/{id}", recordings.get_recording)
     app.router.add_get("/api/stats", stats.get_stats)
     app.router.add_get("/api/live", live_stream)
+    app.router.add_get("/api/agent/events", desk.agent_events)
+    app.router.add_post("/api/calls/{linkedid}/wrapup", desk.set_wrapup)
+    app.router.add_post("/api/supervise", supervise.supervise)
     app.router.add_get("/api/contacts", directory.list_contacts)
     app.router.add_get("/api/infopages", directory.list_infopages)
     app.router.add_get("/api/oncall", oncall.on_call)

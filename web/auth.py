@@ -40,6 +40,8 @@ def scope_of(user: User) -> Scope:
     """Whose client data the user may read."""
     if user.role in READS_ALL_CLIENTS:
         return Scope.everything()
+    if user.role == "agent":
+        return Scope.agent(user.agent_id or "")
     return Scope.client(user.client_code or "")
 
 
@@ -162,7 +164,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 def _identity(user: User, credential: Credential) -> dict:
-    return {"login": user.login, "role": user.role, "client_code": user.client_code,
+    return {"login": user.login, "role": user.role, "client_code": user.client_code, "agent_id": user.agent_id,
             "auth": credential.kind, "csrf_token": credential.csrf_token, "expires_at": credential.expires_at}
 
 
@@ -235,6 +237,9 @@ OPENAPI_SCHEMAS: dict = {
                  "properties": {
                      "login": {"type": "string"}, "role": {"type": "string", "enum": list(users.ROLES)},
                      "client_code": {"type": ["string", "null"], "description": "set for a client user only"},
+                     "agent_id": {"type": ["string", "null"],
+                                  "description": "the softphone extension of an agent (and of a supervisor or "
+                                                 "admin who listens to calls)"},
                      "auth": {"type": "string", "enum": ["bearer", "session"]},
                      "csrf_token": {"type": ["string", "null"],
                                     "description": "the session's CSRF token (X-CSRF-Token header or csrf_token "

@@ -26,3 +26,5 @@ SESSIONS = web.AppKey("session_policy", SessionPolicy)
 LIMITER = web.AppKey("login_limiter", LoginLimiter)  # failed logins per account and address, in memory
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", Networks)
 LIVE = web.AppKey("live", object)  # the live view (web.live.LiveView); absent when nothing feeds it
+POPS = web.AppKey("pops", object)  # the agents' screen pops (web.desk.PopsView); absent when nothing feeds them
+ORIGINATOR = web.AppKey("originator", object)  # places supervisors' ChanSpy calls (web.supervise); optional

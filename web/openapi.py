@@ -18,9 +18,10 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, auth, calls, directory, health, live, metrics, oncall, pages, recordings, stats
+from . import admin, auth, calls, desk, directory, health, live, metrics, oncall, pages, recordings, stats, supervise
 
-DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, directory, oncall, health, metrics,
+DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, supervise, directory, oncall, health,
+                                      metrics,
                                       *pages.DOCUMENTED,
                                       *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -14,7 +14,7 @@ from aiohttp import web
 from store.stats import StatsQuery, call_stats
 
 from . import apidoc
-from .auth import scope_of
+from .auth import require_role, scope_of
 from .calls import client_in_view, client_param
 from .keys import STORE, USER
 from .query import Query, bad_request
@@ -25,6 +25,7 @@ MAX_TOP = 100
 
 
 async def get_stats(request: web.Request) -> web.Response:
+    require_role(request, "admin", "supervisor", "client")  # an agent reads their calls, not a client's figures
     scope = scope_of(request[USER])
     q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/stats"]["get"]))
     code = client_param(q)

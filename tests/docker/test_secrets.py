@@ -20,6 +20,7 @@ from .support import (
 def test_secrets_come_from_the_environment_and_are_required() -> None:
     """Every secret production needs is passed to the back end's services as ${NAME:?...}."""
     assert secret_env_names() == {"PERMANENCE_AMI_SECRET", "PERMANENCE_AMI_ACTION_SECRET",
+                                  "PERMANENCE_AMI_ORIGINATE_SECRET",
                                   "PERMANENCE_ASTERISK_SOFTPHONE_SECRET"}
     for name, service in backend_services().items():
         env = service["environment"]

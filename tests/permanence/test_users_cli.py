@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from permanence.cli import main
-from store import clients, connect, migrate, sessions, users
+from store import agents, clients, connect, migrate, sessions, users
 from store.passwords import verify_password
 
 
@@ -36,7 +36,7 @@ def test_add_list_passwd_remove(tmp_path, monkeypatch, capsys):
     assert "user alice (client of 1000)" in capsys.readouterr().out
     assert _run(monkeypatch, config, "list") == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == ["alice\tclient\t1000", "sup\tsupervisor\t"]
+    assert out.splitlines() == ["alice\tclient\t1000\t", "sup\tsupervisor\t\t"]
     assert "scrypt" not in out
 
     db = connect(store)
@@ -66,3 +66,29 @@ def test_refusals_say_why(tmp_path, monkeypatch, capsys):
     for args, stdin, error in cases:
         assert _run(monkeypatch, config, *args, stdin=stdin) == 2, args
         assert error in capsys.readouterr().err, args
+
+
+def test_an_agent_user_is_bound_to_an_existing_agent(tmp_path, monkeypatch, capsys):
+    config, store = _setup(tmp_path, monkeypatch)
+    db = connect(store)
+    agents.add_agent(db, "101", "Alice Agent", "agent-101-secret", "permanence")
+    db.close()
+    assert _run(monkeypatch, config, "add", "alice", "--role", "agent", "--agent", "101", "--password-stdin",
+                stdin="alice-password\n") == 0
+    assert "user alice (agent, phone 101)" in capsys.readouterr().out
+    assert _run(monkeypatch, config, "add", "bob", "--role", "agent", "--password-stdin", stdin="bob-password\n") != 0
+    assert "an agent user needs --agent ID" in capsys.readouterr().err
+    assert _run(monkeypatch, config, "add", "bob", "--role", "agent", "--agent", "102", "--password-stdin",
+                stdin="bob-password\n") != 0
+    assert "no agent '102'" in capsys.readouterr().err
+    assert _run(monkeypatch, config, "add", "carl", "--role", "agent", "--agent", "101", "--password-stdin",
+                stdin="carl-password\n") != 0
+    assert "agent 101 has a web account already (alice)" in capsys.readouterr().err
+    assert _run(monkeypatch, config, "add", "dan", "--role", "client", "--client", "1000", "--agent", "101",
+                "--password-stdin", stdin="dan-password\n") != 0
+    assert "a client user is not bound to an agent id" in capsys.readouterr().err
+    assert _run(monkeypatch, config, "add", "sup", "--role", "supervisor", "--agent", "101", "--password-stdin",
+                stdin="sup-password\n") == 0
+    assert "user sup (supervisor, phone 101)" in capsys.readouterr().out
+    assert _run(monkeypatch, config, "list") == 0
+    assert capsys.readouterr().out.splitlines() == ["alice\tagent\t\t101", "sup\tsupervisor\t\t101"]

@@ -147,11 +147,42 @@ def test_upgrade_to_6_rebuilds_users_and_keeps_their_tokens(tmp_path, monkeypatc
     old.execute("INSERT INTO users VALUES ('demo', 'hash', 'client', '1000', 't')")
     old.execute("INSERT INTO tokens VALUES ('th', 'demo', 't', 't')")
     old.close()
-    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS)
-    assert migrate(path) == len(MIGRATIONS)
+    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS[:6])
+    assert migrate(path) == 6
     db = connect(path)
     assert [r["login"] for r in db.query("SELECT login FROM tokens")] == ["demo"]
     db.execute("INSERT INTO users VALUES ('sup', 'hash', 'supervisor', NULL, 't')")
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO tokens VALUES ('x', 'nobody', 't', 't')")  # references are enforced again
+    db.close()
+
+
+def test_upgrade_to_10_adds_agent_users_and_keeps_sessions(tmp_path, monkeypatch):
+    """Migration 10 rebuilds `users` (the agent role, bound to an agent id): sessions and tokens survive."""
+    path = tmp_path / "old.db"
+    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS[:9])
+    assert migrate(path) == 9
+    old = connect(path)
+    old.execute("INSERT INTO clients (code, name, created_at) VALUES ('1000', 'A', 't')")
+    old.execute("INSERT INTO users VALUES ('demo', 'hash', 'client', '1000', 't')")
+    old.execute("INSERT INTO users VALUES ('sup', 'hash', 'supervisor', NULL, 't')")
+    old.execute("INSERT INTO tokens VALUES ('th', 'demo', 't', 't')")
+    old.execute("INSERT INTO sessions VALUES ('sh', 'sup', 'csrf', 't', 't', NULL)")
+    old.close()
+    monkeypatch.setattr("store.db.MIGRATIONS", MIGRATIONS[:10])
+    assert migrate(path) == 10
+    db = connect(path)
+    assert [(r["login"], r["agent_id"]) for r in db.query("SELECT login, agent_id FROM users ORDER BY login")] == \
+        [("demo", None), ("sup", None)]
+    assert [r["login"] for r in db.query("SELECT login FROM tokens")] == ["demo"]
+    assert [r["login"] for r in db.query("SELECT login FROM sessions")] == ["sup"]
+    db.execute("INSERT INTO users (login, password_hash, role, created_at, agent_id) "
+               "VALUES ('a', 'h', 'agent', 't', '101')")
+    for bad in ("('b', 'h', 'agent', 't', NULL)",  # an agent without an agent id
+                "('c', 'h', 'agent', 't', '101')",  # a second account for agent 101
+                "('d', 'h', 'agent', 't', '0101')"):  # not an extension
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(f"INSERT INTO users (login, password_hash, role, created_at, agent_id) VALUES {bad}")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO sessions VALUES ('x', 'nobody', 'c', 't', 't', NULL)")  # references hold
     db.close()

@@ -62,7 +62,7 @@ async def test_a_did_is_found_by_any_form_moved_and_removed(api):
 async def test_users_are_created_with_a_hashed_password_and_can_log_in(api):
     status, body = await api.call("POST", "/api/admin/users", {"login": "carol", "password": "carol-pass-1",
                                                                "role": "client", "client_code": "2000"})
-    assert status == 201 and body == {"login": "carol", "role": "client", "client_code": "2000"}
+    assert status == 201 and body == {"login": "carol", "role": "client", "client_code": "2000", "agent_id": None}
     stored = await api.store.read(lambda db: users.get_user(db, "carol"))
     assert stored.password_hash.startswith("scrypt$") and verify_password("carol-pass-1", stored.password_hash)
     resp = await api.client.post("/api/login", json={"login": "carol", "password": "carol-pass-1"})

@@ -14,8 +14,8 @@ async def test_api_login_gives_a_bearer_token_and_no_cookie(api: Api):
     assert "Set-Cookie" not in resp.headers  # browsers log in through POST /api/session
     assert (await api.client.get("/api/session")).status == 401
     resp = await api.client.get("/api/session", headers={"Authorization": f"Bearer {body['token']}"})
-    assert await resp.json() == {"login": "alice", "role": "client", "client_code": "1000", "auth": "bearer",
-                                 "csrf_token": None, "expires_at": body["expires_at"]}
+    assert await resp.json() == {"login": "alice", "role": "client", "client_code": "1000", "agent_id": None,
+                                 "auth": "bearer", "csrf_token": None, "expires_at": body["expires_at"]}
 
 
 async def test_bad_logins(api: Api):

@@ -1,4 +1,5 @@
-"""Admin API: web accounts — admin, supervisor, client (bound to one client). Passwords are hashed with
+"""Admin API: web accounts — admin, supervisor, client (bound to one client), agent (bound to an agent
+id; a supervisor or admin may be bound to one too, the softphone they listen on). Passwords are hashed with
 scrypt off the event loop; no answer ever holds a hash. A new password or a removal revokes every
 session and token of the user (the admin's own too, when it is the admin's account). The last admin
 cannot be removed: someone must be left to administer."""
@@ -22,7 +23,7 @@ MAX_PASSWORD = 1024
 
 
 def user_json(user: User) -> dict:
-    return {"login": user.login, "role": user.role, "client_code": user.client_code}
+    return {"login": user.login, "role": user.role, "client_code": user.client_code, "agent_id": user.agent_id}
 
 
 async def _password_hash(body: Body) -> str:
@@ -49,12 +50,13 @@ async def get_user(request: web.Request) -> web.Response:
 
 async def create_user(request: web.Request) -> web.Response:
     require_role(request, "admin")
-    body = await Body.read(request, {"login", "password", "role", "client_code"})
+    body = await Body.read(request, {"login", "password", "role", "client_code", "agent_id"})
     login = body.text("login", required=True, max_length=64) or ""
     role = body.text("role", required=True, max_length=16) or ""
     client_code = body.text("client_code", max_length=8)
+    agent_id = body.text("agent_id", max_length=8)
     password_hash = await _password_hash(body)
-    created = await write(request, lambda db: users.add_user(db, login, password_hash, role, client_code))
+    created = await write(request, lambda db: users.add_user(db, login, password_hash, role, client_code, agent_id))
     return web.json_response(user_json(created), status=201)
 
 
@@ -81,9 +83,11 @@ async def delete_user(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-_USER = {"type": "object", "required": ["login", "role", "client_code"], "properties": {
+_USER = {"type": "object", "required": ["login", "role", "client_code", "agent_id"], "properties": {
     "login": {"type": "string"}, "role": {"type": "string", "enum": list(users.ROLES)},
-    "client_code": {"type": ["string", "null"], "description": "a client user's client; null for the others"}}}
+    "client_code": {"type": ["string", "null"], "description": "a client user's client; null for the others"},
+    "agent_id": {"type": ["string", "null"], "description": "an agent's softphone; a supervisor's or admin's "
+                                                            "to listen on; null for a client"}}}
 _PASSWORD = {"type": "string", "minLength": MIN_PASSWORD, "maxLength": MAX_PASSWORD}
 OPENAPI_SCHEMAS: dict = {"AdminUser": _USER}
 _LOGIN = doc.path("login", "the user's login")
@@ -99,7 +103,10 @@ OPENAPI_PATHS: dict = {
                                       "login": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,64}$"},
                                       "password": _PASSWORD, "role": {"type": "string", "enum": list(users.ROLES)},
                                       "client_code": {"type": "string", "description": "required for a client user, "
-                                                                                       "refused for the others"}}}),
+                                                                                       "refused for the others"},
+                                      "agent_id": {"type": "string", "description": "required for an agent; "
+                                                                                    "optional for a supervisor or "
+                                                                                    "admin; refused for a client"}}}),
             description="409 if the login is taken."),
     },
     "/api/admin/users/{login}": {
