@@ -26,6 +26,10 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 PERIODS = ("daily", "weekly", "monthly")
+# The moments a schedule may speak of: far enough on both sides for any real use, and away from the
+# ends of Python's calendar, which the windows below would otherwise run into.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _STEP = {"daily": relativedelta(days=1), "weekly": relativedelta(weeks=1), "monthly": relativedelta(months=1)}
 
 
@@ -45,6 +49,8 @@ class Rotation:
         if self.handover.tzinfo is not None:
             raise ValueError("the handover is a local wall-clock time, without a time zone")
         ZoneInfo(self.timezone)  # raises for an unknown zone
+        if not EARLIEST.date() <= self.starts_on < LATEST.date():
+            raise ValueError(f"the first day must be from {EARLIEST.year} to {LATEST.year - 1}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class Segment:
     contact: int | None
     shift: int | None = None  # the rotation's shift number, when the rotation gives this stretch
     override: int | None = None  # the override's id, when an override gives it
+
+
+def in_range(moment: datetime) -> bool:
+    """Whether a moment is one a schedule may be asked about (EARLIEST to LATEST)."""
+    return EARLIEST <= moment < LATEST
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:

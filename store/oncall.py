@@ -26,6 +26,7 @@ from oncall import (
     timeline,
     whole_segments,
 )
+from oncall.rotation import EARLIEST, LATEST, in_range
 
 from .clients import ClientError, ClientNotFound, get_client
 from .clock import iso, now_iso, parse_iso
@@ -114,6 +115,8 @@ def set_rotation(db: sqlite_utils.Database, client_code: str, period: str, hando
         first = None
     if first is None:
         raise OncallError(f"a date YYYY-MM-DD, got {starts_on!r}", "starts_on")
+    if not EARLIEST.date() <= first < LATEST.date():
+        raise OncallError(f"from {EARLIEST.year} to {LATEST.year - 1}, got {starts_on!r}", "starts_on")
     if not isinstance(contacts, list) or not 1 <= len(contacts) <= MAX_MEMBERS:
         raise OncallError(f"a list of 1 to {MAX_MEMBERS} contact ids, in rotation order", "contacts")
     members = [_member(db, client_code, c, f"contacts[{i}]") for i, c in enumerate(contacts)]
@@ -152,6 +155,9 @@ def add_override(db: sqlite_utils.Database, client_code: str, contact_id: int, s
     _member(db, client_code, contact_id, "contact")
     if start.tzinfo is None or end.tzinfo is None:
         raise OncallError("times need their offset (or the client's time zone)", "from")
+    for moment, name in ((start, "from"), (end, "to")):
+        if not in_range(moment):
+            raise OncallError(f"from {EARLIEST.year} to {LATEST.year - 1}", name)
     if end <= start:
         raise OncallError("must be after from", "to")
     if end - start > MAX_OVERRIDE:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from oncall import Segment
 from oncall.ical import Person, calendar
+from oncall.rotation import EARLIEST, LATEST, in_range
 from store import clients, contacts
 from store import oncall as store_oncall
 from store.clock import iso
@@ -43,10 +44,18 @@ def _segment_json(segment: Segment, people: dict[int, Contact], *, start_found: 
             else None, "shift": segment.shift, "override": segment.override}
 
 
+def moment(q: Query, name: str, zone: ZoneInfo) -> datetime:
+    """The moment a parameter gives (now if absent), within the years a schedule speaks of."""
+    value = q.instant(name, zone) or datetime.now(UTC)
+    if not in_range(value):
+        raise bad_request(f"from {EARLIEST.year} to {LATEST.year - 1}", name)
+    return value
+
+
 async def on_call(request: web.Request) -> web.Response:
     q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall"]["get"]))
     view = await one_client(request, q)
-    at = q.instant("at", ZoneInfo(view.timezone)) or datetime.now(UTC)
+    at = moment(q, "at", ZoneInfo(view.timezone))
 
     def answer(db):
         schedule = store_oncall.schedule(db, view.code)
@@ -60,7 +69,7 @@ async def on_call(request: web.Request) -> web.Response:
 async def shifts(request: web.Request) -> web.Response:
     q = Query(request, apidoc.query_names(OPENAPI_PATHS["/api/oncall/shifts"]["get"]))
     view = await one_client(request, q)
-    start = q.instant("from", ZoneInfo(view.timezone)) or datetime.now(UTC)
+    start = moment(q, "from", ZoneInfo(view.timezone))
     count = q.integer("count", 10, 1, MAX_SHIFTS)
 
     def answer(db):

@@ -174,6 +174,7 @@ async def test_another_client_and_the_supervisor_reach_nothing_they_should_not(a
     ("/api/oncall?at=tomorrow", "at"), ("/api/oncall?at=2026-02-30", "at"), ("/api/oncall?when=now", "when"),
     ("/api/oncall/shifts?count=0", "count"), ("/api/oncall/shifts?count=201", "count"),
     ("/api/oncall.ics?days=400", "days"), ("/api/oncall?client=12", "client"),
+    ("/api/oncall?at=9999-12-31T23:00:00Z", "at"), ("/api/oncall/shifts?from=0001-01-01T00:00:00Z", "from"),
 ])
 async def test_bad_queries_are_a_400_naming_the_parameter(admin, path, parameter):
     status, err = await admin.call("GET", path, login="alice")
@@ -184,6 +185,7 @@ async def test_bad_queries_are_a_400_naming_the_parameter(admin, path, parameter
     ({"period": "hourly", "handover": "08:00", "starts_on": "2026-01-01", "contacts": [1]}, "period"),
     ({"period": "daily", "handover": "25:00", "starts_on": "2026-01-01", "contacts": [1]}, "handover"),
     ({"period": "daily", "handover": "08:00", "starts_on": "2026-13-01", "contacts": [1]}, "starts_on"),
+    ({"period": "daily", "handover": "08:00", "starts_on": "0001-01-01", "contacts": [1]}, "starts_on"),
     ({"period": "daily", "handover": "08:00", "starts_on": "2026-01-01", "contacts": []}, "contacts"),
     ({"period": "daily", "handover": "08:00", "starts_on": "2026-01-01", "contacts": ["1"]}, "contacts[0]"),
     ({"period": "daily", "handover": "08:00", "starts_on": "2026-01-01"}, "contacts"),
@@ -202,6 +204,7 @@ async def test_bad_rotations_are_refused_naming_the_field_and_keep_the_old_one(a
 @pytest.mark.parametrize("change, field", [
     ({"from": "soon"}, "from"), ({"to": "2026-01-01T07:00"}, "to"), ({"reason": "sick"}, "reason"),
     ({"to": "2027-06-01T08:00"}, "to"), ({"contact": 999}, "contact"), ({"note": "a\nb"}, "note"),
+    ({"from": "1900-01-01T00:00", "to": "1900-01-02T00:00"}, "from"),
 ])
 async def test_bad_overrides_are_refused_naming_the_field(admin, change, field):
     ana, _, _ = await _team(admin)
