@@ -61,6 +61,8 @@ class LiveState:
         self.calls: dict[str, LiveCall] = {}
         self.agents: dict[str, Agent] = {}
         self.version = 0
+        # Messages whose dispatch reached nobody, for the dispatcher (set by the dispatch task; not AMI's).
+        self.alerts: list[dict] = []
         self._changed = asyncio.Event()
         # The events this state follows, each with its handler.
         self._handlers = {
@@ -179,6 +181,14 @@ class LiveState:
             del self.calls[call.linkedid]
         self._touch()
 
+    def set_alerts(self, alerts: list[dict]) -> None:
+        """The open dispatch alerts (store.dispatch.alerts); a change is a new snapshot."""
+        if alerts != self.alerts:
+            self.alerts = list(alerts)
+            self._touch()
+            self._changed.set()
+            self._changed = asyncio.Event()
+
     def reset(self, calls: Iterable[CallState]) -> None:
         """After a reconnect: the calls are those the tracker knows now; agents come back from QueueStatus."""
         self.calls = {
@@ -203,6 +213,7 @@ class LiveState:
             "version": self.version,
             "calls": [{k: val for k, val in asdict(c).items() if k != "channels"} for c in self.calls.values()],
             "queues": queues,
+            "alerts": self.alerts,
             "agents": [{"interface": a.interface, "name": a.name, "state": a.state, "queues": sorted(a.queues),
                         "reason": a.reason, "call": a.on_call} for a in self.agents.values()],
         }

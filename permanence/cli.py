@@ -13,12 +13,14 @@ from pathlib import Path
 from ami.capture import capture
 from dialplan import write_config
 from dialplan.render import RenderError
+from dispatch import kannel
 from store import ClientError, UserError, checkin, clients, menus
 from web import hash_password
 
 from . import __version__, agents_cli, contacts_cli, demo, ivr_cli, prompts_cli, queues_cli, recordings_cli, users_cli
 from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
+from .dispatching import kannel_settings
 from .serve import asterisk_data, asterisk_settings, serve
 
 
@@ -52,6 +54,13 @@ def cmd_asterisk_config(config: Config, args: argparse.Namespace) -> int:
         raise CLIError("[ami] secret is empty: Asterisk would have no usable manager user")
     for path in write_config(asterisk_settings(config, asterisk_data(config)), Path(args.out)):
         print(path)
+    return 0
+
+
+def cmd_kannel_config(config: Config, args: argparse.Namespace) -> int:
+    if not config.sms.sendsms_password:
+        raise CLIError("[sms] sendsms_password is empty: no SMS is sent, Kannel has nothing to do")
+    print(kannel.write(kannel_settings(config), Path(args.out) if args.out else None))
     return 0
 
 
@@ -154,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key")
     p = add("asterisk-config", cmd_asterisk_config, "write the full Asterisk configuration for this setup")
     p.add_argument("--out", required=True, help="directory to write (an instance's /etc/asterisk)")
+
+    p = add("kannel-config", cmd_kannel_config, "write Kannel's configuration (bearerbox, smsbox) for [sms]")
+    p.add_argument("--out", help="the file to write (default: kannel.conf in [sms] kannel_dir); mode 0600")
 
     group = add_group(sub, "clients", "manage clients")
     p = add("add", cmd_clients_add, "add a client", group)

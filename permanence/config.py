@@ -125,6 +125,57 @@ class AsteriskConfig:
 
 
 @dataclass(frozen=True)
+class SmsConfig:
+    """The SMS gateway: a Kannel bearerbox and smsbox whose configuration `permanence kannel-config`
+    renders from this section (never edited by hand). No sendsms password: no SMS is sent."""
+
+    # The number the SMS come from, where the replies (confirmation codes) come back; E.164.
+    sender: str = ""
+    host: str = "127.0.0.1"  # where bearerbox and smsbox listen (loopback: they trust the peer address)
+    sendsms_port: int = 13013
+    sendsms_user: str = "permanence"
+    sendsms_password: str = ""
+    admin_port: int = 13000
+    admin_password: str = ""
+    smsbox_port: int = 13001
+    # The shared token smsbox's sms-service sends with each reply to /api/sms/inbound (?token=…).
+    inbound_token: str = ""
+    # Where Kannel reaches the web app for the replies.
+    inbound_url: str = "http://127.0.0.1:8080/api/sms/inbound"
+    # The SMS centre: "fake" (Kannel's test SMSC: fakesmsc connects to fake_port) or "smpp".
+    smsc: str = "fake"
+    fake_port: int = 13010
+    smpp_host: str = ""
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    smpp_password: str = ""
+    # Where the rendered configuration, Kannel's logs and its message store go.
+    kannel_dir: str = "var/kannel"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """The SMTP server dispatch emails go through (empty host: no email is sent)."""
+
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    # "starttls" (upgrade a plain connection), "tls" (TLS from the start) or "none" (a local relay).
+    security: str = "starttls"
+    sender: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    # The web app's address as recipients reach it: confirmation links in emails start with it.
+    public_url: str = "http://127.0.0.1:8080"
+    # Seconds between two looks at the messages whose step is due (a new message is looked at at once).
+    poll_interval: float = 1.0
+
+
+@dataclass(frozen=True)
 class Config:
     mode: str = "production"
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -135,6 +186,9 @@ class Config:
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     source: str = "defaults"
 
     @property
@@ -159,6 +213,9 @@ def _section_class(name: str) -> type:
         "phone": PhoneConfig,
         "asterisk": AsteriskConfig,
         "ivr": IvrConfig,
+        "sms": SmsConfig,
+        "email": EmailConfig,
+        "dispatch": DispatchConfig,
     }[name]
 
 
@@ -326,3 +383,33 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{where}: [ami] reconcile_interval must be 0 (off) or a number of seconds")
     if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:
         raise ConfigError(f"{where}: [phone] default_region must be a two-letter region code")
+    _validate_dispatch(config, where)
+
+
+def _validate_dispatch(config: Config, where: str) -> None:
+    sms, email = config.sms, config.email
+    for name in ("sendsms_port", "admin_port", "smsbox_port", "fake_port", "smpp_port"):
+        _check_port(getattr(sms, name), f"{where}: [sms] {name}")
+    _check_port(email.port, f"{where}: [email] port")
+    _check_not_public(sms.host, f"{where}: [sms] host")
+    if sms.smsc not in ("fake", "smpp"):
+        raise ConfigError(f"{where}: [sms] smsc must be fake or smpp, got {sms.smsc!r}")
+    if sms.sendsms_password:
+        missing = [name for name in ("sender", "admin_password", "inbound_token") if not getattr(sms, name)]
+        if sms.smsc == "smpp":
+            missing += [name for name in ("smpp_host", "smpp_system_id", "smpp_password") if not getattr(sms, name)]
+        if missing:
+            raise ConfigError(f"{where}: [sms] sending SMS needs {', '.join(missing)} too")
+    for name in ("sendsms_password", "admin_password", "inbound_token", "smpp_password"):
+        secret = getattr(sms, name)
+        if secret and (len(secret) < 12 or not secret.isascii() or not secret.isalnum()):
+            raise ConfigError(f"{where}: [sms] {name} must be 12 letters or digits at least (it goes into URLs "
+                              "and Kannel's configuration)")
+    if email.security not in ("starttls", "tls", "none"):
+        raise ConfigError(f"{where}: [email] security must be starttls, tls or none, got {email.security!r}")
+    if email.host and "@" not in email.sender:
+        raise ConfigError(f"{where}: [email] sender must be an email address when [email] host is set")
+    if not config.dispatch.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: [dispatch] public_url must start with http:// or https://")
+    if config.dispatch.poll_interval <= 0:
+        raise ConfigError(f"{where}: [dispatch] poll_interval must be a positive number of seconds")

@@ -21,15 +21,18 @@ from ami.originate import Originator
 from ami.screenpop import ScreenPops
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
 from dialplan.deploy import Deployer
+from dispatch.scheduler import Dispatcher
 from ivr.loader import parse
 from store import Store, agents, connect, menus, migrate, queues
 from web import make_app
 from web.access import JsonAccessLogger, access_logger
 from web.admin import AdminSettings
+from web.messages import MessagingSettings
 from web.security import SecuritySettings
 from web.sessions import SessionPolicy
 
 from .config import Config
+from .dispatching import channels
 from .operations import health_checks, metrics_registry
 
 log = logging.getLogger("permanence")
@@ -140,16 +143,23 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
 
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
                       config.ami.ping_interval, on_connect=on_connect)
+    # Messages to whoever confirms them; the alerts of those that reached nobody go to the live view.
+    dispatch_channels = channels(config)
+    dispatcher = Dispatcher(store, dispatch_channels, poll_interval=config.dispatch.poll_interval,
+                            on_alerts=live.set_alerts)
 
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
                    registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token,
                    admin_settings=AdminSettings(config.prompts_dir, config.phone.default_region,
                                                 asterisk_deployer(config)),
-                   pops=pops, originator=originator)
+                   pops=pops, originator=originator,
+                   messaging=MessagingSettings(config.sms.inbound_token, config.phone.default_region,
+                                               dispatcher.wake))
     runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_logger())
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None
+    dispatch_task: asyncio.Task[None] | None = None
     try:
         await agi.start()
         await runner.setup()
@@ -157,16 +167,18 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         log.info("web app on http://%s:%d", config.web.host, config.web.port)
         reconcile_task = asyncio.create_task(reconciler.run_periodically(), name="cel-reconcile")
         ami_task = asyncio.create_task(ami.run(), name="ami")
+        dispatch_task = asyncio.create_task(dispatcher.run(), name="dispatch")
         await stop.wait()
         log.info("stopping")
     finally:
         await ami.close()
-        for task in (reconcile_task, ami_task):
+        for task in (reconcile_task, ami_task, dispatch_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         await listener.drain()
         await pops.drain()
+        await dispatch_channels.close()
         await agi.close()
         await runner.cleanup()
         await asyncio.to_thread(store.close)

@@ -372,4 +372,54 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 11: messages taken for a client (on a call or not) and their dispatch. Each message keeps the
+    # client's protocol as it was when it was taken (steps: JSON) and where its dispatch stands (the step
+    # running and its deadline), so a restart resumes there. message_history is append-only: every
+    # attempt (sent or failed, with its code or link and its deadline) and every outcome (confirmed,
+    # wrong code, late, no reply, no answer, the dispatcher alerted, then acknowledging it).
+    """
+    CREATE TABLE dispatch_protocols (
+        client_code TEXT PRIMARY KEY REFERENCES clients(code),
+        steps TEXT NOT NULL CHECK (json_valid(steps)),
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        linkedid TEXT,
+        fields TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(fields)),
+        text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'dispatching', 'delivered', 'failed')),
+        steps TEXT NOT NULL CHECK (json_valid(steps)),
+        step INTEGER,
+        deadline TEXT,
+        confirmed_at TEXT,
+        confirmed_by TEXT,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT
+    );
+    CREATE INDEX messages_client ON messages(client_code, id DESC);
+    CREATE INDEX messages_call ON messages(linkedid) WHERE linkedid IS NOT NULL;
+    CREATE INDEX messages_open ON messages(deadline) WHERE status IN ('pending', 'dispatching');
+    CREATE TABLE message_history (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id),
+        step INTEGER,
+        channel TEXT NOT NULL CHECK (channel IN ('sms', 'phone', 'email', 'alert')),
+        recipient TEXT,
+        contact_id INTEGER,
+        at TEXT NOT NULL,
+        result TEXT NOT NULL,
+        confirmed_by TEXT,
+        code TEXT,
+        deadline TEXT,
+        token_hash TEXT UNIQUE,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX message_history_message ON message_history(message_id, id);
+    CREATE INDEX message_history_sent ON message_history(channel, recipient, id) WHERE result = 'sent';
+    """,
 ]

@@ -18,9 +18,11 @@ from . import (
     admin,
     auth,
     calls,
+    confirm,
     desk,
     directory,
     health,
+    messages,
     metrics,
     oncall,
     openapi,
@@ -58,7 +60,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
              security_settings: security.SecuritySettings | None = None,
              registry: CollectorRegistry | None = None, metrics_token: str = "",
              admin_settings: admin.AdminSettings | None = None, pops: desk.PopsView | None = None,
-             originator: supervise.SpyOriginator | None = None) -> web.Application:
+             originator: supervise.SpyOriginator | None = None,
+             messaging: messages.MessagingSettings | None = None) -> web.Application:
     # Request id and latency outermost (they see every answer); who the client is once the guard has
     # read the proxy's headers.
     app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
@@ -78,6 +81,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     if originator is not None:
         app[ORIGINATOR] = originator
     app[admin.SETTINGS] = admin_settings or admin.AdminSettings()
+    app[messages.MESSAGING] = messaging or messages.MessagingSettings()
     app.router.add_post("/api/login", auth.login)
     app.router.add_post("/api/session", auth.create_session)
     app.router.add_get("/api/session", auth.show_session)
@@ -97,6 +101,15 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/oncall/shifts", oncall.shifts)
     app.router.add_get("/api/oncall.ics", oncall.feed)
     app.router.add_post("/api/oncall/feed", oncall.new_feed_token)
+    app.router.add_get("/api/messages", messages.list_messages)
+    app.router.add_post("/api/messages", messages.create_message)
+    app.router.add_get("/api/messages/{id}", messages.get_message)
+    app.router.add_post("/api/messages/{id}/acknowledge", messages.acknowledge)
+    app.router.add_get("/api/messages/confirm/{token}", confirm.confirm_page)
+    app.router.add_post("/api/messages/confirm/{token}", confirm.confirm)
+    app.router.add_get("/api/dispatch/protocols/{client}", messages.get_protocol)
+    app.router.add_put("/api/dispatch/protocols/{client}", messages.put_protocol)
+    app.router.add_get("/api/sms/inbound", confirm.sms_inbound)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)

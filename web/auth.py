@@ -26,7 +26,10 @@ from .keys import CREDENTIAL, LIMITER, SESSIONS, STORE, TOKEN_TTL, USER
 from .ratelimit import Limited
 from .sessions import COOKIE, Credential, digest
 
-PUBLIC = frozenset({("POST", "/api/login"), ("POST", "/api/session")})
+PUBLIC = frozenset({("POST", "/api/login"), ("POST", "/api/session"),
+                    ("GET", "/api/sms/inbound")})  # the SMS gateway, with its shared token (web.confirm)
+# A dispatch email's confirmation link: its token is the credential (web.confirm).
+PUBLIC_PREFIXES = ("/api/messages/confirm/",)
 # Read by calendar applications, which send no login: the handler takes the feed's own token instead.
 OWN_TOKEN = frozenset({("GET", "/api/oncall.ics")})
 READS_ALL_CLIENTS = frozenset({"admin", "supervisor"})  # a supervisor reads like an admin, changes nothing
@@ -126,7 +129,7 @@ async def _identify(request: web.Request) -> tuple[User, Credential] | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler):
     api = request.path.startswith("/api/")
-    if (request.method, request.path) in PUBLIC:
+    if (request.method, request.path) in PUBLIC or request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)  # a login ignores whatever credential came with it
     found = await _identify(request)
     if found is None:

@@ -18,11 +18,26 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import admin, auth, calls, desk, directory, health, live, metrics, oncall, pages, recordings, stats, supervise
+from . import (
+    admin,
+    auth,
+    calls,
+    confirm,
+    desk,
+    directory,
+    health,
+    live,
+    messages,
+    metrics,
+    oncall,
+    pages,
+    recordings,
+    stats,
+    supervise,
+)
 
-DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, supervise, directory, oncall, health,
-                                      metrics,
-                                      *pages.DOCUMENTED,
+DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, supervise, directory, oncall,
+                                      messages, confirm, health, metrics, *pages.DOCUMENTED,
                                       *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

@@ -1,0 +1,35 @@
+"""The dispatch's parts as the configuration sets them up: Kannel's settings, the SMTP mailer, the channels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dispatch.kannel import KannelSettings, SmsGateway
+from dispatch.mail import Mailer, MailSettings
+from dispatch.scheduler import Channels
+
+from .config import Config
+
+
+def kannel_settings(config: Config) -> KannelSettings:
+    s = config.sms
+    return KannelSettings(
+        sender=s.sender, host=s.host, sendsms_port=s.sendsms_port, sendsms_user=s.sendsms_user,
+        sendsms_password=s.sendsms_password, admin_port=s.admin_port, admin_password=s.admin_password,
+        smsbox_port=s.smsbox_port, inbound_url=s.inbound_url, inbound_token=s.inbound_token,
+        directory=Path(s.kannel_dir).resolve(), smsc=s.smsc, fake_port=s.fake_port, smpp_host=s.smpp_host,
+        smpp_port=s.smpp_port, smpp_system_id=s.smpp_system_id, smpp_password=s.smpp_password)
+
+
+def mail_settings(config: Config) -> MailSettings:
+    e = config.email
+    return MailSettings(host=e.host, port=e.port, sender=e.sender, username=e.username, password=e.password,
+                        security=e.security, timeout=e.timeout)
+
+
+def channels(config: Config) -> Channels:
+    """SMS when a sendsms password is set, email when an SMTP host is; the phone when wired by serve."""
+    return Channels(
+        sms=SmsGateway(kannel_settings(config)) if config.sms.sendsms_password else None,
+        email=Mailer(mail_settings(config)) if config.email.host else None,
+        public_url=config.dispatch.public_url)
