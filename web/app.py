@@ -131,5 +131,6 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/admin/dids", pages.admin.dids_page)
     app.router.add_get("/admin/menus", pages.admin.menus_page)
     app.router.add_get("/admin/menus/{name}", pages.admin.menu_page)
+    app.router.add_get("/admin/clients/{code}/directory", pages.admin_directory.directory_page)
     app.router.add_get("/static/{name}", pages.static.static_file)
     return app

@@ -87,3 +87,23 @@ async def test_staff_choose_a_client_and_another_client_gets_the_404_page(api: A
     assert "Ana Roy" in await page(api, "/infopages?client=1000")
     assert "Page introuvable" in await page(api, "/oncall?client=9999", 404)
     assert 'role="alert"' in await page(api, "/oncall?client=12", 400)
+
+
+async def test_the_admin_directory_page_shows_the_forms_of_the_admin_api(api: Api, make_api):
+    seeded = await _seed(api)
+    await login(api, "root")
+    html = await page(api, "/admin/clients/1000/directory")
+    assert re.findall(r'<tr data-contact="(\d+)"', html) == [str(seeded["ana"].id), str(seeded["ben"].id)]
+    assert 'data-method="POST" data-action="/api/admin/clients/1000/contacts"' in html
+    assert 'data-method="PUT" data-action="/api/admin/clients/1000/oncall/rotation"' in html
+    assert f'value="[{seeded["ana"].id}, {seeded["ben"].id}]"' in html and 'value="08:00"' in html
+    assert f'data-action="/api/admin/clients/1000/oncall/overrides/{seeded["swap"].id}"' in html
+    assert 'data-method="PUT" data-action="/api/admin/clients/1000/infopages"' in html and "Consignes" in html
+    assert 'src="/static/admin.js"' in html
+    assert 'href="/admin/clients/1000/directory"' in await page(api, "/admin/clients")
+    assert "Page introuvable" in await page(api, "/admin/clients/9999/directory", 404)
+    assert "Page introuvable" in await page(api, "/admin/clients/..%2Fx/directory", 404)
+    for who in ("alice", "sup"):
+        other = await make_api()
+        await login(other, who)
+        assert "Page introuvable" in await page(other, "/admin/clients/1000/directory", 404), who

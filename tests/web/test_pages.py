@@ -12,7 +12,7 @@ from store import CallRecord, Scope, calls, menus
 from store.calls import HANGUP_SIDES
 from store.clock import iso
 from store.stats import WAIT_BUCKETS_S, StatsQuery, wait_distribution
-from web.pages import directory, i18n
+from web.pages import admin_directory, directory, i18n
 from web.pages.live import LABEL_KEYS
 from web.pages.messages import MESSAGES
 from web.pages.render import PAGE_CSP, TEMPLATES_DIR
@@ -175,7 +175,8 @@ def test_the_catalogue_has_both_languages_and_every_key_the_templates_use():
     built = {f"disposition.{d}" for d in calls.DISPOSITIONS} | {f"side.{s}" for s in HANGUP_SIDES}
     built |= {f"agent.{s}" for s in ("ready", "on_call", "wrap_up", "not_ready")}
     built |= {f"callstate.{s}" for s in ("ringing", "ivr", "queued", "talking")} | set(LABEL_KEYS)
-    built |= {*directory.WEEKDAY_KEYS, *directory.ROTATION_KEYS.values(), *directory.KIND_KEYS.values()}
+    built |= {*directory.WEEKDAY_KEYS, *directory.ROTATION_KEYS.values(), *directory.KIND_KEYS.values(),
+              *admin_directory.PERIOD_KEYS.values()}
     assert built - MESSAGES.keys() == set()
 
 
