@@ -13,12 +13,16 @@ from .admin.directory import contact_json
 from .auth import scope_of
 from .calls import client_in_view, client_param
 from .keys import STORE, USER
-from .query import Query, bad_request
+from .query import Query, bad_request, not_found
 
 
 async def one_client(request: web.Request, q: Query) -> ClientView:
-    """The client the request is about: the user's own, or `client` for admins and supervisors."""
-    view = await client_in_view(request.app[STORE], scope_of(request[USER]), client_param(q))
+    """The client the request is about: the user's own, or `client` for admins and supervisors. An agent
+    reads no client as a whole (its screen pop carries what it needs): 404, as for anyone's else."""
+    scope = scope_of(request[USER])
+    if scope.agent_id is not None:
+        raise not_found("client")
+    view = await client_in_view(request.app[STORE], scope, client_param(q))
     if view is None:
         raise bad_request("required for admins and supervisors (one client at a time)", "client")
     return view

@@ -13,8 +13,9 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from store import connect
+from store import agents, connect, users
 from store import oncall as store_oncall
+from web import hash_password
 
 from .admin_support import admin_app
 from .directory_support import with_bob
@@ -212,3 +213,18 @@ async def test_bad_overrides_are_refused_naming_the_field(admin, change, field):
     status, err = await admin.call("POST", "/api/admin/clients/1000/oncall/overrides", body)
     assert status == 400 and err["field"] == field, err
     assert (await admin.call("GET", "/api/admin/clients/1000/oncall"))[1]["overrides"] == []
+
+
+async def test_an_agent_reads_no_clients_directory_or_schedule(admin):
+    def seed(db) -> None:
+        agents.add_agent(db, "201", "Agent", "agent-201-secret", "permanence")
+        users.add_user(db, "agent201", hash_password("agent-201-pass", log2_n=10), "agent", agent_id="201")
+
+    await admin.store.write(seed)
+    resp = await admin.client.post("/api/login", json={"login": "agent201", "password": "agent-201-pass"})
+    admin.tokens["agent201"] = (await resp.json())["token"]
+    for path in ("/api/contacts", "/api/infopages", "/api/oncall", "/api/oncall/shifts", "/api/oncall.ics",
+                 "/api/contacts?client=1000", "/api/oncall?client=1000"):
+        status, body = await admin.call("GET", path, login="agent201")
+        assert status == 404 and body["error"] == "client not found", path
+    assert (await admin.call("POST", "/api/oncall/feed?client=1000", login="agent201"))[0] == 404
