@@ -1,8 +1,9 @@
 """`python -m bench [--quick] [--json] [--sandbox-only | --no-sandbox | --only SECTION]`: prints figure,
 baseline and ratio of the FastAGI benchmarks, then of the AMI ingest one (bench.ami_ingest: the AMI
 listener's events/s into the store, against a plain reader, and its lag at fixed rates), then of the
-end-to-end one on the Asterisk sandbox (bench.sandbox: root, sipp, a few minutes); exits 1 if any run
-failed."""
+end-to-end one on the Asterisk sandbox (bench.sandbox: root, sipp, a few minutes), then the ACD load on
+the sandbox (bench.acd_load: IVR into a queue, agents answering, then a 10-minute soak); exits 1 if any
+run failed."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import asyncio
 import json
 import sys
 
-from . import ami_ingest, sandbox
+from . import acd_load, ami_ingest, sandbox
 from .report import ami_json, ami_table, as_json, sandbox_json, sandbox_table, table
 from .runner import FULL, QUICK, run
 
-SECTIONS = ("fastagi", "ami-ingest", "sandbox")
+SECTIONS = ("fastagi", "ami-ingest", "sandbox", "acd")
 
 
 def _progress(text: str) -> None:
@@ -27,12 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer sessions per round, a short sandbox search")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--sandbox-only", action="store_true", help="only the end-to-end benchmark on the sandbox")
+    which.add_argument("--sandbox-only", action="store_true", help="only the benchmarks on the sandbox (IVR, ACD)")
     which.add_argument("--no-sandbox", action="store_true", help="only the FastAGI and AMI ingest benchmarks")
     which.add_argument("--only", choices=SECTIONS, help="only this section")
     args = parser.parse_args(argv)
     if args.sandbox_only:
-        sections = {"sandbox"}
+        sections = {"sandbox", "acd"}
     elif args.no_sandbox:
         sections = {"fastagi", "ami-ingest"}
     elif args.only:
@@ -77,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
             out["sandbox"] = sandbox_json(result)
         else:
             print(sandbox_table(result), flush=True)
+        printed = True
+    if "acd" in sections:
+        gap()
+        print("ACD load on the Asterisk sandbox: agents registering, calls at rising rates, then a soak …",
+              file=sys.stderr, flush=True)
+        acd = acd_load.run(acd_load.QUICK if args.quick else acd_load.FULL, progress=_progress)
+        ok = ok and acd.ok
+        if args.json:
+            out["acd"] = acd_load.as_json(acd)
+        else:
+            print(acd_load.table(acd), flush=True)
     if args.json:
         out["ok"] = ok
         print(json.dumps(out, indent=2))

@@ -44,8 +44,9 @@ LOOKUP_WARNING = "resolve_match_or_first: Unable to lookup"  # Asterisk: a name 
 class Sandbox:
     """The running system: Asterisk in the sandbox and `permanence serve`, on free ports."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, menu: str = MENU, menu_yaml: str = MENU_YAML) -> None:
         self.dir = directory
+        self.menu, self.menu_yaml = menu, menu_yaml
         # The end-to-end tests' configuration (tests/support.py), with room for many more calls' RTP:
         # its 100 ports (50 calls) would cap the rate.
         self.config, values = write_test_config(directory)
@@ -87,9 +88,10 @@ class Sandbox:
         # The data first: Asterisk's configuration is rendered from the store when it starts.
         self.cli("clients", "add", CLIENT_CODE, "Bench client", "--language", "fr")
         self.cli("dids", "add", FIGURE_DID, CLIENT_CODE)
-        menu = self.dir / f"{MENU}.yaml"
-        menu.write_text(MENU_YAML, encoding="utf-8")
+        menu = self.dir / f"{self.menu}.yaml"
+        menu.write_text(self.menu_yaml, encoding="utf-8")
         self.cli("ivr", "apply", str(menu))  # also the client's entry menu
+        self.prepare()
         self._sandbox_started = True
         started = self.sandbox("start")  # the first run on a machine builds the root (about a minute)
         if started.returncode != 0:
@@ -107,6 +109,12 @@ class Sandbox:
             if time.monotonic() > deadline:
                 raise SetupError(f"permanence serve not healthy in {START_TIMEOUT:g} s: {self._serve_tail()}")
             time.sleep(0.2)
+
+    def prepare(self) -> None:
+        """More data before Asterisk starts (its configuration is rendered from the store then)."""
+
+    def serve_pid(self) -> int | None:
+        return self._serve.pid if self._serve is not None and self._serve.poll() is None else None
 
     def _healthy(self) -> bool:
         try:
