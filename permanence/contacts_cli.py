@@ -127,6 +127,23 @@ def cmd_unoverride(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(config: Config, args: argparse.Namespace) -> int:
+    """The rotation, then one line per override (id, from, to in the client's time zone, contact, reason, note)."""
+    with store_db(config) as db:
+        zone = _zone(db, args.client)
+        schedule = store_oncall.schedule(db, args.client)
+        people = contacts.contacts_by_id(db, args.client)
+    r = schedule.rotation
+    print(f"rotation: {r.period} from {r.starts_on} at {r.handover:%H:%M} {r.timezone}, contacts "
+          f"{' '.join(f'{c}:{people[c].name}' if c in people else str(c) for c in r.contacts)}"
+          if r else "rotation: none")
+    for o in schedule.overrides:
+        name = people[o.contact_id].name if o.contact_id in people else str(o.contact_id)
+        print(f"{o.id}\t{o.start.astimezone(zone):%Y-%m-%d %H:%M %Z}\t{o.end.astimezone(zone):%Y-%m-%d %H:%M %Z}\t"
+              f"{o.contact_id}:{name}\t{o.reason}\t{o.note}")
+    return 0
+
+
 def cmd_who(config: Config, args: argparse.Namespace) -> int:
     with store_db(config) as db:
         at = _instant(args.at, _zone(db, args.client), "--at") if args.at else datetime.now(UTC)
@@ -199,6 +216,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(group, "unoverride", cmd_unoverride, "remove an override")
     p.add_argument("client")
     p.add_argument("id", type=int)
+    p = add_command(group, "show", cmd_show, "the client's rotation and its overrides (with their ids)")
+    p.add_argument("client")
     p = add_command(group, "who", cmd_who, "who is on call (now, or --at); exit status 1 when nobody is")
     p.add_argument("client")
     p.add_argument("--at")

@@ -96,4 +96,9 @@ def test_oncall_rotation_override_who_and_shifts(tmp_path, monkeypatch, capsys):
     assert "handover" in capsys.readouterr().err
     assert _run(monkeypatch, config, "oncall", "override", "1000", "1", "soon", "later") == 2
     assert "from: not a date" in capsys.readouterr().err
+    capsys.readouterr()
+    assert _run(monkeypatch, config, "oncall", "show", "1000") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "rotation: daily from 2026-03-06 at 02:30 America/Montreal, contacts 1:Ana 2:Ben",
+        "1\t2026-03-09 09:00 EDT\t2026-03-09 17:00 EDT\t3:Chloe\tholiday\t"]
     assert _run(monkeypatch, config, "oncall", "unoverride", "1000", "1") == 0
