@@ -62,7 +62,7 @@ class OverrideRecord:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class OncallSchedule:
     """What the oncall package needs for one client."""
 
     client_code: str
@@ -189,9 +189,9 @@ def list_overrides(db: sqlite_utils.Database, client_code: str, ending_after: da
                               "ORDER BY starts_at, id", [client_code, bound])]
 
 
-def schedule(db: sqlite_utils.Database, client_code: str) -> Schedule:
+def schedule(db: sqlite_utils.Database, client_code: str) -> OncallSchedule:
     client = _client(db, client_code)
-    return Schedule(client_code, client.timezone, get_rotation(db, client_code, client.timezone),
+    return OncallSchedule(client_code, client.timezone, get_rotation(db, client_code, client.timezone),
                     tuple(list_overrides(db, client_code)))
 
 
