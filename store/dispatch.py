@@ -19,7 +19,7 @@ from .clock import iso, parse_iso
 from .messages import _COLUMNS, Message, _row, add_history
 
 CODE_ALPHABET = "23456789ACDEFHJKMNPRTUVWXY"  # no 0/O, 1/I/L, 5/S, 8/B, Z/2 look-alikes
-REPLY_CODE = re.compile(r"([A-Za-z0-9]{1,4})[\s.!]*$")  # the last word of a reply, 1-4 characters
+REPLY_CODE = re.compile(r"(?:^|[^A-Za-z0-9])([A-Za-z0-9]{1,4})[\s.!?]*$")  # a reply's last word, 1-4 characters
 REPLY_LOOKBACK = timedelta(days=7)  # a reply is matched against the SMS sent to its sender this recently
 
 
