@@ -5,6 +5,7 @@ restart still confirms after it. Kannel and the SMTP server keep running meanwhi
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -64,11 +65,14 @@ class Serve:
     def __init__(self, config: Path, port: int, log: Path) -> None:
         self.config, self.port, self.log = config, port, log
         self.process: subprocess.Popen[bytes] | None = None
+        # This configuration alone: no PERMANENCE_* of the environment overrides it.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PERMANENCE_")}
+        self.env["PERMANENCE_CONFIG"] = str(config)
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen([str(BIN / "permanence"), "serve"], stdout=out, stderr=subprocess.STDOUT,
-                                            env={"PATH": "/usr/bin:/bin", "PERMANENCE_CONFIG": str(self.config)})
+                                            env=self.env)
 
         def up() -> bool:
             assert self.process is not None and self.process.poll() is None, self.log.read_text()
