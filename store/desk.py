@@ -111,14 +111,16 @@ def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, clien
         except NumberError:
             pass  # a number that is not one (a test caller's name, say): shown as it came
     record = get_caller(db, client.code, e164) if client is not None and e164 else None
-    caller: dict = {"number": e164 or caller_number, "known": False}
-    if record is not None:
-        caller.update(known=record.calls_count > 1, name=record.name, notes=record.notes,
-                      calls_count=record.calls_count, first_call_at=record.first_call_at)
+    earlier = earlier_calls(db, client.code, list(dict.fromkeys(numbers)), linkedid) if client else []
+    # Known: the dnis route has seen the number before, or the history has calls from it.
+    count = record.calls_count if record is not None else len(earlier) + 1
+    caller: dict = {"number": e164 or caller_number, "known": count > 1 or bool(earlier), "calls_count": count,
+                    "name": record.name if record else None, "notes": record.notes if record else "",
+                    "first_call_at": record.first_call_at if record else None}
     return {
         "linkedid": linkedid, "agent": agent_id, "at": at, "queue": queue,
         "caller": caller,
-        "earlier_calls": earlier_calls(db, client.code, list(dict.fromkeys(numbers)), linkedid) if client else [],
+        "earlier_calls": earlier,
         "client": None if client is None else {
             "code": client.code, "name": client.name, "language": client.language,
             "infopages": [section_json(s) for s in list_infopages(db, client.code)]},

@@ -15,6 +15,7 @@ from store import (
     CallEvent,
     CallRecord,
     RecordingRecord,
+    agents,
     calls,
     clients,
     connect,
@@ -31,7 +32,8 @@ from store.ivr_path import IvrStep
 from web import hash_password
 
 PASSWORDS = {"alice": "alice-portal-1", "bob": "bob-portal-2", "sup": "sup-portal-3", "root": "root-portal-4",
-             "carol": "carol-portal-5"}
+             "carol": "carol-portal-5", "dana": "dana-portal-6", "ed": "ed-portal-7"}
+DESK_AGENTS = (("dana", "201", "Dana Agent"), ("ed", "202", "Ed Agent"))  # agents' accounts and their phones
 ZONE = ZoneInfo("America/Toronto")
 YESTERDAY = (datetime.now(ZONE) - timedelta(days=1)).date()
 
@@ -149,6 +151,9 @@ def seed(store_path: Path, recordings: Path) -> None:
         for login, role, code in (("alice", "client", "1000"), ("bob", "client", "2000"), ("sup", "supervisor", None),
                                   ("root", "admin", None), ("carol", "client", "1000")):
             users.add_user(db, login, hash_password(PASSWORDS[login], log2_n=10), role, code)
+        for login, agent, name in DESK_AGENTS:
+            agents.add_agent(db, agent, name, f"{login}-sip-secret", "permanence")
+            users.add_user(db, login, hash_password(PASSWORDS[login], log2_n=10), "agent", agent_id=agent)
         for call in CALLS:
             calls.save_call(db, _record(recordings, call))
         ivr_path.add_steps(db, TIMELINE_CALL, [

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ami.live import LiveState
+from ami.screenpop import ScreenPops
 from store import Store
 from store.clock import iso
 from web import make_app
@@ -30,6 +31,7 @@ class PortalServer:
         self._runner: web.AppRunner | None = None
         self.store: Store | None = None
         self.live: LiveState | None = None
+        self.pops: ScreenPops | None = None
         self.url = ""
 
     @property
@@ -47,7 +49,8 @@ class PortalServer:
         self.store = Store(self._store_path)
         self.store.open()
         self.live = LiveState()  # the AMI listener's own live state, fed by feed() below
-        app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings)
+        self.pops = ScreenPops(self.store, self.live, "CA")  # and its screen pops, after it
+        app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings, pops=self.pops)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -58,8 +61,11 @@ class PortalServer:
     def feed(self, event: Mapping[str, str]) -> None:
         """An AMI event for the live view, handled on the server's loop as the listener would."""
         async def handle() -> None:
-            assert self.live is not None
-            self.live.feed(event, iso(datetime.now(UTC)))
+            assert self.live is not None and self.pops is not None
+            when = iso(datetime.now(UTC))
+            self.live.feed(event, when)
+            self.pops.feed(event, when)
+            await self.pops.drain()
 
         self._run(handle()).result(5)
 

@@ -128,8 +128,9 @@ DEMO_PASSWORD = "demo-password-1"
 OTHER_PASSWORD = "other-password-2"
 ADMIN_PASSWORD = "admin-password-3"
 DEMO_PIN = "4321"
-# Agent 101 answers the demo client's reception queue; 102 answers no queue (a colleague to transfer to).
-AGENT_SECRETS = {"101": "agent-101-secret", "102": "agent-102-secret"}
+# Agent 101 answers the demo client's reception queue; 102 answers no queue (a colleague to transfer to);
+# 109 is a supervisor's softphone (listen, whisper, barge).
+AGENT_SECRETS = {"101": "agent-101-secret", "102": "agent-102-secret", "109": "agent-109-secret"}
 DEMO_MENU = REPO / "ivr" / "examples" / "demo.yaml"
 
 
@@ -154,6 +155,7 @@ def seed(system: System) -> None:
     system.cli("agents", "add", "101", "Alice Agent", "--queue", "1000-accueil", "--password-stdin",
                stdin=AGENT_SECRETS["101"] + "\n")
     system.cli("agents", "add", "102", "Bruno Agent", "--password-stdin", stdin=AGENT_SECRETS["102"] + "\n")
+    system.cli("agents", "add", "109", "Sophie Superviseure", "--password-stdin", stdin=AGENT_SECRETS["109"] + "\n")
 
 
 @pytest.fixture(scope="session")

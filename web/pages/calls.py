@@ -23,7 +23,7 @@ from store.visibility import visible_client
 
 from ..calls import DEFAULT_REGION, client_in_view, client_param, decode_cursor, encode_cursor
 from ..query import Query, bad_request
-from .render import ANYONE, Page, html_operation, page, refused_field
+from .render import AGENT, ANYONE, Page, html_operation, page, refused_field
 
 PAGE_SIZE = 25
 FIELDS = ("from", "to", "client", "did", "caller", "disposition", "queue", "agent", "has_recording")
@@ -75,7 +75,7 @@ async def select(view: Page, q: Query) -> Selection:
     return Selection(filters, zone_name, {k: v for k, v in api.items() if v})
 
 
-@page(*ANYONE)
+@page(*ANYONE, *AGENT)
 async def calls_page(view: Page) -> web.StreamResponse:
     form = {name: view.request.query.get(name, "") for name in FIELDS}
     common = {"form": form, "dispositions": calls.DISPOSITIONS, "staff": view.staff}
@@ -99,7 +99,7 @@ async def calls_page(view: Page) -> web.StreamResponse:
         csv_url="/api/calls?" + urlencode({**selection.api_query, "format": "csv"}), **common)
 
 
-@page(*ANYONE)
+@page(*ANYONE, *AGENT)
 async def call_page(view: Page) -> web.StreamResponse:
     linkedid = view.request.match_info["linkedid"]
     if len(linkedid) > MAX_LINKEDID:

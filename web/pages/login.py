@@ -15,7 +15,7 @@ from store import sessions as store_sessions
 from .. import sessions
 from ..keys import CREDENTIAL, STORE
 from . import i18n
-from .render import ANYONE, Page, html_operation, local_path, page, public
+from .render import AGENT, ANYONE, Page, html_operation, local_path, page, public
 
 LANGUAGE_MAX_AGE = 365 * 24 * 3600
 
@@ -49,16 +49,16 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@page(*ANYONE)
+@page(*ANYONE, *AGENT)
 async def home(view: Page) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/calls")
+    raise web.HTTPSeeOther("/agent" if view.user is not None and view.user.role in AGENT else "/calls")
 
 
 _NEXT = {"name": "next", "in": "query", "required": False, "schema": {"type": "string"},
          "description": "a local path to go to afterwards"}
 OPENAPI_PATHS: dict = {
     "/": {"get": html_operation("portalHome", "The portal: to the calls (or the login form)", extra_responses={
-        "303": {"description": "to /calls, or to the login form"}})},
+        "303": {"description": "to /calls (an agent: /agent), or to the login form"}})},
     "/login": {"get": html_operation(
         "loginPage", "The login form; it posts to POST /api/session", public_page=True,
         parameters=(_NEXT, {"name": "logged_out", "in": "query", "required": False, "schema": {"type": "string"},

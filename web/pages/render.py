@@ -30,6 +30,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
 
 ANYONE = ("admin", "supervisor", "client")
+AGENT = ("agent",)  # the desk, and the calls that reached them
 STAFF = ("admin", "supervisor")  # every client's data, the live view
 ADMIN = ("admin",)
 
@@ -40,7 +41,8 @@ PAGE_CSP = "; ".join((
     "connect-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
 ))
 NAV = (  # (path, message key, roles that see it)
-    ("/calls", "nav.calls", ANYONE), ("/stats", "nav.stats", ANYONE), ("/oncall", "nav.oncall", ANYONE),
+    ("/agent", "nav.desk", AGENT), ("/calls", "nav.calls", (*ANYONE, *AGENT)), ("/stats", "nav.stats", ANYONE),
+    ("/oncall", "nav.oncall", ANYONE),
     ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
     ("/admin/menus", "nav.menus", ADMIN),

@@ -1,0 +1,87 @@
+"""The agent's desk in Chromium: the call that reaches agent 201 pops on Dana's page (the caller's earlier
+calls, the client and its InfoPages, the IVR path), she saves a disposition and notes, and the call's
+page shows them afterwards; Ed (agent 202) sees nothing of it; others have no desk."""
+
+from __future__ import annotations
+
+from store import CallRecord, calls, connect
+
+from .conftest import log_in
+from .seed import ALICE
+
+LINKEDID = "1790000100.1"
+CALLER = "5145551111"  # called twice yesterday (1750000001.1 answered by 201, 1750000004.1 a message)
+
+
+def _call_reaches_201(portal) -> None:
+    portal.feed({"Event": "Newchannel", "Linkedid": LINKEDID, "Uniqueid": LINKEDID, "CallerIDNum": CALLER})
+    portal.feed({"Event": "UserEvent", "UserEvent": "PermanenceCall", "Linkedid": LINKEDID, "Client": "1000",
+                 "DID": "+15145550100", "Menu": "dupont"})
+    portal.feed({"Event": "QueueCallerJoin", "Linkedid": LINKEDID, "Queue": "accueil"})
+    portal.feed({"Event": "AgentConnect", "Linkedid": LINKEDID, "Queue": "accueil", "Interface": "PJSIP/201",
+                 "MemberName": "Dana Agent", "CallerIDNum": CALLER, "DestChannel": "PJSIP/201-0000002a"})
+
+
+def test_the_pop_shows_and_the_wrap_up_is_kept(browser, portal):
+    dana, ed = browser(), browser()
+    log_in(dana, "dana", "/agent")
+    log_in(ed, "ed", "/agent")
+    for page in (dana, ed):
+        page.wait("document.getElementById('desk-status').classList.contains('connected')")
+    assert dana.text("h1") == "Poste d'agent 201"
+    assert dana.eval("document.getElementById('pop').hidden") is True
+
+    _call_reaches_201(portal)
+    dana.wait(f"document.getElementById('desk').dataset.linkedid === '{LINKEDID}'")
+    assert dana.text("#pop-caller") == "+15145551111"
+    assert dana.text("#pop-client") == "1000 — Cabinet Dupont (fr)"
+    assert dana.text("#pop-queue") == "accueil"
+    assert dana.text("#pop-history-label") == "Appels de ce numéro"
+    assert dana.text("#pop-infopages section.instructions h4") == "Consignes"
+    assert "technicien de garde" in dana.text("#pop-infopages section.instructions p")
+    earlier = dana.eval("[...document.querySelectorAll('#pop-earlier tbody tr')].map(r => r.dataset.linkedid)")
+    assert earlier == ["1750000004.1", "1750000001.1"]  # newest first
+    assert dana.text("#pop-earlier tr[data-linkedid='1750000001.1'] td:nth-child(2)") == "Répondu"
+
+    dana.select("#wrapup-code", "callback_promised")
+    dana.fill("#wrapup-notes", "Rappeler demain matin <b>sans faute</b>")
+    dana.click("#wrapup button[type=submit]")
+    dana.wait("document.getElementById('wrapup-result').className === 'saved'")
+    assert dana.text("#wrapup-result") == "Conclusion enregistrée."
+    portal.feed({"Event": "AgentComplete", "Linkedid": LINKEDID, "Queue": "accueil", "Interface": "PJSIP/201",
+                 "TalkTime": "42", "Reason": "caller"})
+    dana.wait(f"document.getElementById('desk').dataset.ended === '{LINKEDID}'")
+    assert dana.text("#desk-status") == "Appel terminé : notez la conclusion."
+
+    # Ed's stream never carried the call.
+    assert ed.eval("document.getElementById('desk').dataset.linkedid") is None
+    assert ed.eval("document.getElementById('pop').hidden") is True
+
+    # The call ends and is written; its page shows the wrap-up (text, never markup), to Dana and to the
+    # client, not to Ed.
+    db = connect(portal.store_path)
+    try:
+        calls.save_call(db, CallRecord(linkedid=LINKEDID, client_code="1000", started_at="2026-01-01T00:00:00Z",
+                                       disposition="answered", caller_number=CALLER, agent="201"))
+    finally:
+        db.close()
+    assert dana.goto(f"/calls/{LINKEDID}") == 200
+    assert dana.text("#wrapup .code") == "Rappel promis"
+    assert dana.text("#wrapup .notes") == "Rappeler demain matin <b>sans faute</b>"
+    assert dana.eval("document.querySelector('#wrapup .notes b')") is None
+    ed.allow_console(r"status of 404")
+    assert ed.goto(f"/calls/{LINKEDID}") == 404
+    assert ed.goto(f"/calls/{ALICE[0]}") == 404  # a call of the client that never reached Ed
+
+
+def test_only_agents_have_a_desk(browser):
+    page = browser()
+    page.allow_console(r"status of 404")
+    log_in(page, "sup")
+    assert "/agent" not in str(page.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)"))
+    assert page.goto("/agent") == 404 and page.text("h1") == "Page introuvable"
+    agent = browser()
+    log_in(agent, "dana", "/calls")
+    assert agent.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)") == ["/agent", "/calls"]
+    agent.allow_console(r"status of 404")
+    assert agent.goto("/stats") == 404
