@@ -50,6 +50,7 @@ def test_the_pop_shows_and_the_wrap_up_is_kept(browser, portal):
     assert dana.text("#wrapup-result") == "Conclusion enregistrée."
     portal.feed({"Event": "AgentComplete", "Linkedid": LINKEDID, "Queue": "accueil", "Interface": "PJSIP/201",
                  "TalkTime": "42", "Reason": "caller"})
+    portal.feed({"Event": "Hangup", "Linkedid": LINKEDID, "Uniqueid": LINKEDID})  # the shared live view: gone
     dana.wait(f"document.getElementById('desk').dataset.ended === '{LINKEDID}'")
     assert dana.text("#desk-status") == "Appel terminé : notez la conclusion."
 
