@@ -43,3 +43,18 @@ def test_production_with_the_reload_on_needs_the_action_secret(empty):
 def test_a_bad_action_user_is_refused(empty, env, message):
     with pytest.raises(ConfigError, match=message):
         load(empty, env={**SECRETS, **env})
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"PERMANENCE_AMI_ORIGINATE_SECRET": "short"}, r"\[ami\] originate_secret is too short"),
+    ({"PERMANENCE_AMI_ORIGINATE_SECRET": "d" * 16 + ";x"}, r"\[ami\] originate_secret must not contain"),
+    ({"PERMANENCE_AMI_ORIGINATE_SECRET": "d" * 16, "PERMANENCE_AMI_ORIGINATE_USER": "permanence"},
+     "originate_user must differ"),
+    ({"PERMANENCE_AMI_ORIGINATE_SECRET": "d" * 16, "PERMANENCE_AMI_ORIGINATE_USER": "permanence-admin"},
+     "originate_user must differ"),
+])
+def test_a_bad_originate_user_is_refused(empty, env, message):
+    """The supervisors' originate user is a manager user of its own, with a real secret (off without one)."""
+    assert load(empty, env=SECRETS).ami.originate_secret == ""
+    with pytest.raises(ConfigError, match=message):
+        load(empty, env={**SECRETS, **env})
