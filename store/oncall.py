@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlite_utils
 
@@ -158,6 +158,7 @@ def add_override(db: sqlite_utils.Database, client_code: str, contact_id: int, s
     for moment, name in ((start, "from"), (end, "to")):
         if not in_range(moment):
             raise OncallError(f"from {EARLIEST.year} to {LATEST.year - 1}", name)
+    start, end = parse_iso(iso(start)), parse_iso(iso(end))  # as kept: milliseconds, UTC
     if end <= start:
         raise OncallError("must be after from", "to")
     if end - start > MAX_OVERRIDE:
@@ -169,8 +170,7 @@ def add_override(db: sqlite_utils.Database, client_code: str, contact_id: int, s
     cursor = db.execute(
         "INSERT INTO oncall_overrides (client_code, contact_id, starts_at, ends_at, reason, note, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)", [client_code, contact_id, iso(start), iso(end), reason, note, now_iso()])
-    return OverrideRecord(int(cursor.lastrowid or 0), contact_id, start.astimezone(UTC), end.astimezone(UTC),
-                          reason, note)
+    return OverrideRecord(int(cursor.lastrowid or 0), contact_id, start, end, reason, note)
 
 
 def remove_override(db: sqlite_utils.Database, client_code: str, override_id: int) -> None:

@@ -184,3 +184,11 @@ def test_the_feed_token_names_one_client_and_a_new_one_replaces_it(db):
     assert oc.client_for_feed(db, "h1") == "1000"
     oc.set_feed_token(db, "1000", "h2")
     assert (oc.client_for_feed(db, "h1"), oc.client_for_feed(db, "h2")) == (None, "1000")
+
+
+def test_an_override_is_answered_as_it_is_kept(db):
+    a = ct.add_contact(db, "1000", "A")
+    start = datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=MTL)  # microseconds: kept to the millisecond, in UTC
+    made = oc.add_override(db, "1000", a.id, start, start + timedelta(hours=1))
+    assert oc.list_overrides(db, "1000") == [made]
+    assert made.start == datetime(2026, 1, 5, 13, 0, 0, 123000, tzinfo=UTC)
