@@ -1,8 +1,9 @@
 """`python -m bench [--quick] [--json] [--sandbox-only | --no-sandbox | --only SECTION]`: prints figure,
 baseline and ratio of the FastAGI benchmarks, then of the AMI ingest one (bench.ami_ingest: the AMI
 listener's events/s into the store, against a plain reader, and its lag at fixed rates), then of the
-end-to-end one on the Asterisk sandbox (bench.sandbox: root, sipp, a few minutes), then the ACD load on
-the sandbox (bench.acd_load: IVR into a queue, agents answering, then a 10-minute soak); exits 1 if any
+web ones (bench.web: the call history API, the CSV export, the recordings), then of the end-to-end
+one on the Asterisk sandbox (bench.sandbox: root, sipp, a few minutes), then the ACD load on the
+sandbox (bench.acd_load: IVR into a queue, agents answering, then a 10-minute soak); exits 1 if any
 run failed."""
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import asyncio
 import json
 import sys
 
-from . import acd_load, ami_ingest, sandbox
-from .report import ami_json, ami_table, as_json, sandbox_json, sandbox_table, table
+from . import acd_load, ami_ingest, sandbox, web
+from .report import ami_json, ami_table, as_json, sandbox_json, sandbox_table, table, web_json, web_table
 from .runner import FULL, QUICK, run
 
-SECTIONS = ("fastagi", "ami-ingest", "sandbox", "acd")
+SECTIONS = ("fastagi", "ami-ingest", "web", "sandbox", "acd")
 
 
 def _progress(text: str) -> None:
@@ -29,13 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--sandbox-only", action="store_true", help="only the benchmarks on the sandbox (IVR, ACD)")
-    which.add_argument("--no-sandbox", action="store_true", help="only the FastAGI and AMI ingest benchmarks")
+    which.add_argument("--no-sandbox", action="store_true", help="every benchmark but the sandbox ones")
     which.add_argument("--only", choices=SECTIONS, help="only this section")
     args = parser.parse_args(argv)
     if args.sandbox_only:
         sections = {"sandbox", "acd"}
     elif args.no_sandbox:
-        sections = {"fastagi", "ami-ingest"}
+        sections = {"fastagi", "ami-ingest", "web"}
     elif args.only:
         sections = {args.only}
     else:
@@ -67,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
             out["ami_ingest"] = ami_json(ingest)
         else:
             print(ami_table(ingest), flush=True)
+        printed = True
+    if "web" in sections:
+        gap()
+        print("web: the call history API, the CSV export and the recordings against bare baselines …",
+              file=sys.stderr, flush=True)
+        result_web = asyncio.run(web.run(web.QUICK if args.quick else web.FULL, progress=_progress))
+        ok = ok and result_web.ok
+        if args.json:
+            out["web"] = web_json(result_web)
+        else:
+            print(web_table(result_web), flush=True)
         printed = True
     if "sandbox" in sections:
         gap()

@@ -7,6 +7,7 @@ import math
 
 from . import ami_ingest as ami
 from . import scenario as sc
+from . import web, web_data, web_load
 from .agi_client import FAULTS
 from .runner import FAULT_TARGET, SIDES, TARGET_RATIO, Report
 from .sandbox import TARGET_RATIO as SANDBOX_TARGET
@@ -254,6 +255,82 @@ def ami_json(report: ami.IngestReport) -> dict:
                   "p50_lag_ms": _round(ami.percentile(r.lags_ms, 0.5), 3), "p99_lag_ms": _round(r.p99, 3)}
                  for r in report.runs],
         "setup_s": round(report.setup_s, 2),
+        "elapsed_s": round(report.elapsed, 2),
+        "problems": report.problems,
+    }
+
+
+# ---- the web API (bench.web) ---------------------------------------------------------------------
+
+
+def _mib(value: float) -> str:
+    return f"{value / 1048576:.1f}"
+
+
+def web_table(report: web.WebReport) -> str:
+    rows = [("web", "figure", "baseline", "ratio", "target", "met")]
+    for lat in report.latencies:
+        what = f"api-calls {lat.name}, {lat.page} page"
+        for stat in ("p50", "p99"):
+            fig, base = lat.best(stat, "figure"), lat.best(stat, "baseline")
+            rows.append((f"{what}: {stat} ms", _num(fig, 2), _num(base, 2), _num(fig / base if base else math.nan, 2),
+                         f"<= {web.P99_TARGET_MS:g}" if stat == "p99" else "", _yes(lat.met) if stat == "p99" else ""))
+    for exp in report.exports:
+        fig, base = exp.rate("figure"), exp.rate("baseline")
+        last = exp is report.exports[-1]
+        rows.append((f"csv-export {exp.rows} calls: rows/s", _num(fig), _num(base), _num(fig / base, 2),
+                     f">= {web.EXPORT_TARGET:.0f}" if last else "", _yes(report.export_met) if last else ""))
+    for exp in report.exports:
+        last = exp is report.exports[-1]
+        rows.append((f"csv-export {exp.rows} calls: server peak MiB above start", _mib(exp.peak("figure")),
+                     _mib(exp.peak("baseline")), "", "flat" if last else "",
+                     _yes(report.export_flat) if last else ""))
+    for run in report.files:
+        what = "whole file" if run.mode == "full" else "random 64 KiB range"
+        rows.append((f"recordings {what} ({run.bytes} B), {web_load.CONNECTIONS} connections: req/s",
+                     _num(run.rate("figure")), _num(run.rate("baseline")), _num(run.ratio, 2),
+                     f">= {web.FILE_TARGET:.2f}", _yes(run.met)))
+        rows.append((f"recordings {what}: p99 ms", _num(min(run.p99["figure"], default=math.nan), 1),
+                     _num(min(run.p99["baseline"], default=math.nan), 1), "", "", ""))
+    lines = _grid(rows)
+    c, d = report.config, report.dataset
+    lines.append("")
+    if d is not None:
+        lines.append(f"store: {d.calls} synthetic calls ({d.recordings} recordings) over {web_data.DAYS} days, "
+                     f"{len(web_data.CLIENTS)} clients, built in {d.seconds:.1f} s")
+    lines.append(f"best of {c.rounds} interleaved round(s) per side; api-calls: {c.requests} requests per round one "
+                 "after another on a keep-alive connection (figure: HTTP, bearer token; baseline: "
+                 "store.calls.list_calls in-process), 50 calls a page, a deep page "
+                 f"{web.DEEP:.0%} into the filter's calls")
+    lines.append("csv-export: a client's newest N calls (figure: GET /api/calls?format=csv; baseline: one cursor "
+                 "to csv.writer on a bare route); peak memory: the server's RSS high-water mark over the download")
+    lines.append(f"recordings: {c.fetch_s:g} s per round and side; figure GET /api/recordings/{{id}} (bearer "
+                 "token, scope, audit row); baseline aiohttp FileResponse on a bare route")
+    lines.append(f"run took {report.elapsed:.1f} s")
+    lines.append("failures: none" if report.ok else f"FAILURES ({len(report.problems)}):")
+    lines += [f"  {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+def web_json(report: web.WebReport) -> dict:
+    return {
+        "ok": report.ok,
+        "config": {"calls": report.config.calls, "requests": report.config.requests,
+                   "export_rows": list(report.config.export_rows), "fetch_s": report.config.fetch_s,
+                   "rounds": report.config.rounds},
+        "api_calls": [{"case": lat.name, "page": lat.page, "offset": lat.offset,
+                       **{f"{side}_{stat}_ms": _round(lat.best(stat, side), 3) for side in web.SIDES
+                          for stat in ("p50", "p99")},
+                       "target_p99_ms": web.P99_TARGET_MS, "target_met": lat.met} for lat in report.latencies],
+        "csv_export": [{"rows": exp.rows, **{f"{side}_rows_per_s": _round(exp.rate(side), 1) for side in web.SIDES},
+                        **{f"{side}_peak_bytes": exp.peak(side) for side in web.SIDES}} for exp in report.exports],
+        "csv_export_target": web.EXPORT_TARGET,
+        "csv_export_met": bool(report.exports) and report.export_met,
+        "csv_export_flat": bool(report.exports) and report.export_flat,
+        "recordings": [{"mode": run.mode, "bytes": run.bytes,
+                        **{f"{side}_per_s": _round(run.rate(side), 1) for side in web.SIDES},
+                        "ratio": _round(run.ratio, 4), "target": web.FILE_TARGET, "target_met": run.met}
+                       for run in report.files],
         "elapsed_s": round(report.elapsed, 2),
         "problems": report.problems,
     }
