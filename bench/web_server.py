@@ -6,15 +6,19 @@ bare application doing the same work with nothing else — the call history's SQ
 written straight to csv.writer, and FileResponse (sendfile) on a route that maps an id to its file.
 Prints `PORTS <figure> <baseline>` once listening, serves until its stdin closes. Logging stays at
 Python's default (warnings and up): per-request INFO lines are not part of what is measured.
+With BENCH_PROFILE=<file> in the environment it runs under cProfile, as bench.server does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import csv
 import io
+import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -96,7 +100,13 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m bench.web_server DB RECORDINGS_DIR", file=sys.stderr)
         return 2
-    asyncio.run(serve(Path(argv[0]), Path(argv[1])))
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if profile_to:  # as bench.server: the event loop thread's CPU time, dumped when it stops
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.runcall(asyncio.run, serve(Path(argv[0]), Path(argv[1])))
+        profiler.dump_stats(profile_to)
+    else:
+        asyncio.run(serve(Path(argv[0]), Path(argv[1])))
     return 0
 
 

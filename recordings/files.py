@@ -11,7 +11,7 @@ import re
 import wave
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _LINKEDID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
 _CLIENT = re.compile(r"^[0-9]{4,5}$")
@@ -38,10 +38,10 @@ def recording_name(client_code: str, linkedid: str, started: datetime) -> str:
 
 def resolve(root: Path, relative: str) -> Path:
     """The file for a stored relative path; refuses anything that leaves the root."""
-    rel = PurePosixPath(relative)
-    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+    parts = [part for part in relative.split("/") if part not in ("", ".")]  # as PurePosixPath reads it
+    if relative.startswith("/") or ".." in parts or not parts:
         raise RecordingError(f"recording path {relative!r} leaves the recordings directory")
-    return root.joinpath(*rel.parts)
+    return root.joinpath(*parts)
 
 
 def measure(path: Path) -> RecordingInfo:

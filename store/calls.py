@@ -133,11 +133,11 @@ def _visible(db: sqlite_utils.Database, scope: Scope, now: datetime | None) -> t
 
 
 def _history(db: sqlite_utils.Database, scope: Scope, limit: int, before: tuple[str, str] | None,
-             filters: CallFilter | None, now: datetime | None) -> tuple[str, list]:
-    """The one query of the history page, for list_calls and list_call_tuples alike."""
+             filters: CallFilter | None, now: datetime | None, columns: str = _CALL_COLUMNS) -> tuple[str, list]:
+    """The one query of the history page, for list_calls, list_call_tuples and export_page alike."""
     where, args = _visible(db, scope, now)
     narrow, narrow_args = (filters or CallFilter()).where()
-    sql = f"SELECT {_CALL_COLUMNS} FROM calls WHERE {where} AND {narrow}"  # noqa: S608 - fixed fragments
+    sql = f"SELECT {columns} FROM calls WHERE {where} AND {narrow}"  # noqa: S608 - fixed fragments
     args += narrow_args
     if before is not None:
         sql += " AND (started_at, linkedid) < (?, ?)"
@@ -172,6 +172,30 @@ def list_call_tuples(db: sqlite_utils.Database, scope: Scope, limit: int,
     return [(*r, tuple(ids[r[0]])) for r in rows]
 
 
+# The cells an outside party chose (numbers, caller ID names, queue and agent names): the only ones
+# that can start like a spreadsheet formula (the rest is made by the store and checked by the schema).
+OUTSIDE_TEXT = ("did", "dialled", "caller_number", "caller_name", "queue", "agent")
+# Starts with = @ tab or CR, or with + or - not followed by digits only (an E.164 number is left alone).
+_LOOKS_LIKE_FORMULA = (
+    "(substr({c}, 1, 1) IN ('=', '@', char(9), char(13)) OR (substr({c}, 1, 1) IN ('+', '-') "
+    "AND (substr({c}, 2) = '' OR substr({c}, 2) GLOB '*[^0-9]*')))")
+_EXPORT_COLUMNS = ", ".join((
+    *(f"calls.{c}" for c in CALL_FIELDS if c != "recovered"),
+    "CASE calls.recovered WHEN 0 THEN 'false' ELSE 'true' END",
+    "(SELECT group_concat(id, ' ') FROM (SELECT id FROM recordings r WHERE r.linkedid = calls.linkedid "
+    "ORDER BY id))",
+    " OR ".join(_LOOKS_LIKE_FORMULA.format(c=f"calls.{c}") for c in OUTSIDE_TEXT),
+))
+
+
+def export_page(db: sqlite_utils.Database, scope: Scope, limit: int, before: tuple[str, str] | None = None,
+                filters: CallFilter | None = None, now: datetime | None = None) -> list[tuple]:
+    """A page of the CSV export, made by SQLite so that a long export spends no Python per cell: each row
+    is CALL_FIELDS (`recovered` as 'true'/'false'), the recording ids space-separated (None without
+    any), then a flag set when a cell of OUTSIDE_TEXT may start like a formula (look at that row)."""
+    return db.conn.execute(*_history(db, scope, limit, before, filters, now, _EXPORT_COLUMNS)).fetchall()
+
+
 def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
              now: datetime | None = None) -> dict | None:
     """One call with its recordings, IVR path, timeline and wrap-up; None if missing, foreign or out of the window."""
@@ -196,17 +220,22 @@ def timeline(db: sqlite_utils.Database, linkedid: str) -> list[dict]:
                               "ORDER BY at, id", [linkedid])]
 
 
+_RECORDING_FIELDS = ("id", "linkedid", "client_code", "path", "size_bytes", "duration_s", "format", "created_at",
+                     "purged_at", "started_at")
+
+
 def get_recording(db: sqlite_utils.Database, scope: Scope, recording_id: int,
                   now: datetime | None = None) -> dict | None:
     """A recording with its call's start, if the scope may see that call (window included)."""
     where, params = _visible(db, scope, now)
     own, own_params = scope.where("r.client_code")  # the recording's own client too, not only its call's
-    rows = list(db.query(
+    cursor = db.conn.execute(  # the plain cursor: this runs for every request of a recording, ranges included
         f"SELECT r.id, r.linkedid, r.client_code, r.path, r.size_bytes, r.duration_s, r.format, "  # noqa: S608
         f"r.created_at, r.purged_at, calls.started_at FROM recordings r "
         f"JOIN calls ON calls.linkedid = r.linkedid WHERE r.id = ? AND {own} AND {where}",
-        [recording_id, *own_params, *params]))
-    return rows[0] if rows else None
+        [recording_id, *own_params, *params])
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(_RECORDING_FIELDS, row, strict=True))
 
 
 def _call_row(row: dict) -> dict:

@@ -128,14 +128,13 @@ def add_token(db: sqlite_utils.Database, token_hash: str, login: str, expires_at
 
 def token_for(db: sqlite_utils.Database, token_hash: str, now: str) -> tuple[User, str] | None:
     """The user of a live token, and when the token expires."""
-    rows = list(db.query(
+    row = db.conn.execute(  # the plain cursor: this runs for every request with a bearer token
         "SELECT u.login, u.role, u.client_code, u.password_hash, u.agent_id, t.expires_at FROM tokens t "
         "JOIN users u ON u.login = t.login WHERE t.token_hash = ? AND t.expires_at > ?",
-        [token_hash, now]))
-    if not rows:
+        [token_hash, now]).fetchone()
+    if row is None:
         return None
-    expires_at = rows[0].pop("expires_at")
-    return User(**rows[0]), expires_at
+    return User(*row[:5]), row[5]
 
 
 def delete_token(db: sqlite_utils.Database, token_hash: str) -> None:

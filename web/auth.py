@@ -115,7 +115,7 @@ async def _identify(request: web.Request) -> tuple[User, Credential] | None:
         if not token:
             return None
         hashed = digest(token)
-        found = await store.read(lambda db: users.token_for(db, hashed, now_iso()))
+        found = store.read_now(lambda db: users.token_for(db, hashed, now_iso()))  # a point read by key
         return (found[0], Credential("bearer", hashed, found[1])) if found else None
     session_id = request.cookies.get(COOKIE)
     if not session_id:

@@ -77,7 +77,8 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
         raise not_found("recording")
     recording_id = int(text)
     audit = _auditor(request, recording_id)
-    rec = await request.app[STORE].read(lambda db: calls.get_recording(db, scope, recording_id))
+    # Point reads by key (the recording, its call, the client's window): on the loop, no thread hop.
+    rec = request.app[STORE].read_now(lambda db: calls.get_recording(db, scope, recording_id))
     if rec is None:
         audit(404, 0)
         raise not_found("recording")

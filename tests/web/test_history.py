@@ -98,16 +98,16 @@ async def test_the_csv_is_written_page_by_page(api: Api, monkeypatch):
     who = await with_history(api)
     monkeypatch.setattr(web.export, "CHUNK", 3)
     sizes: list[int] = []
-    original = calls.list_call_tuples
+    original = calls.export_page
 
     def counting(*args, **kw):
         rows = original(*args, **kw)
         sizes.append(len(rows))
         return rows
 
-    monkeypatch.setattr(calls, "list_call_tuples", counting)
+    monkeypatch.setattr(calls, "export_page", counting)
     rows = await _csv(api, who["root"], "")
-    assert len(rows) == 9 and sizes == [3, 3, 3, 0]  # never more than one page in memory
+    assert len(rows) == 9 and sizes == [3, 3, 3, 0]  # page by page (the next one read while one is sent)
     assert list(rows[0]) == list(web.export.COLUMNS)
 
 
