@@ -172,27 +172,19 @@ def list_call_tuples(db: sqlite_utils.Database, scope: Scope, limit: int,
     return [(*r, tuple(ids[r[0]])) for r in rows]
 
 
-# The cells an outside party chose (numbers, caller ID names, queue and agent names): the only ones
-# that can start like a spreadsheet formula (the rest is made by the store and checked by the schema).
-OUTSIDE_TEXT = ("did", "dialled", "caller_number", "caller_name", "queue", "agent")
-# Starts with = @ tab or CR, or with + or - not followed by digits only (an E.164 number is left alone).
-_LOOKS_LIKE_FORMULA = (
-    "(substr({c}, 1, 1) IN ('=', '@', char(9), char(13)) OR (substr({c}, 1, 1) IN ('+', '-') "
-    "AND (substr({c}, 2) = '' OR substr({c}, 2) GLOB '*[^0-9]*')))")
 _EXPORT_COLUMNS = ", ".join((
     *(f"calls.{c}" for c in CALL_FIELDS if c != "recovered"),
     "CASE calls.recovered WHEN 0 THEN 'false' ELSE 'true' END",
     "(SELECT group_concat(id, ' ') FROM (SELECT id FROM recordings r WHERE r.linkedid = calls.linkedid "
     "ORDER BY id))",
-    " OR ".join(_LOOKS_LIKE_FORMULA.format(c=f"calls.{c}") for c in OUTSIDE_TEXT),
 ))
 
 
 def export_page(db: sqlite_utils.Database, scope: Scope, limit: int, before: tuple[str, str] | None = None,
                 filters: CallFilter | None = None, now: datetime | None = None) -> list[tuple]:
-    """A page of the CSV export, made by SQLite so that a long export spends no Python per cell: each row
-    is CALL_FIELDS (`recovered` as 'true'/'false'), the recording ids space-separated (None without
-    any), then a flag set when a cell of OUTSIDE_TEXT may start like a formula (look at that row)."""
+    """A page of the CSV export, shaped by SQLite so that a long export spends little Python per row:
+    CALL_FIELDS in order (`recovered` as 'true'/'false'), then the call's recording ids space-separated
+    (None without any)."""
     return db.conn.execute(*_history(db, scope, limit, before, filters, now, _EXPORT_COLUMNS)).fetchall()
 
 
