@@ -20,13 +20,13 @@ from store.clients import CLIENT_CODE
 from store.visibility import ClientView, visible_client
 
 from . import apidoc
+from .admin.settings import SETTINGS
 from .auth import scope_of
 from .export import csv_response
 from .keys import STORE, USER
 from .query import Query, bad_request, not_found
 
 MAX_LIMIT = 500
-DEFAULT_REGION = "CA"  # the region a DID typed without its country code is read in (as at the command line)
 FORMATS = ("json", "csv")
 
 
@@ -70,12 +70,17 @@ def _wants_csv(request: web.Request) -> bool:
     return "text/csv" in accepted
 
 
-def _did(q: Query) -> str | None:
+def default_region(request: web.Request) -> str:
+    """The region a number typed without its country code is read in ([phone] default_region)."""
+    return request.app[SETTINGS].default_region
+
+
+def _did(q: Query, region: str) -> str | None:
     text = q.text("did")
     if text is None:
         return None
     try:
-        return to_e164(text, DEFAULT_REGION)
+        return to_e164(text, region)
     except NumberError as exc:
         raise bad_request(f"not a phone number ({exc})", "did") from None
 
@@ -88,7 +93,8 @@ async def list_calls(request: web.Request) -> web.StreamResponse:
     cursor = q.text("cursor", max_length=512)
     before = decode_cursor(cursor) if cursor else None
     code = client_param(q)
-    narrow = {"did": _did(q), "caller": q.text("caller"), "dispositions": q.many_of("disposition", calls.DISPOSITIONS),
+    narrow = {"did": _did(q, default_region(request)), "caller": q.text("caller"),
+              "dispositions": q.many_of("disposition", calls.DISPOSITIONS),
               "queue": q.text("queue"), "agent": q.text("agent"), "has_recording": q.boolean("has_recording")}
     store = request.app[STORE]
     view = await client_in_view(store, scope, code)
@@ -143,7 +149,8 @@ OPENAPI_PATHS: dict = {
             apidoc.query("from", f"calls started at or after this instant. {_PERIOD}", apidoc.DATE_TIME),
             apidoc.query("to", f"calls started before this instant (exclusive). {_PERIOD}", apidoc.DATE_TIME),
             apidoc.query("client", "one client's calls (4-5 digits); another client's code is 404 for a client user"),
-            apidoc.query("did", "the number dialled; normalised to E.164 (region CA when no country code)"),
+            apidoc.query("did", "the number dialled; normalised to E.164 (a national number in the configuration's "
+                                "[phone] default_region)"),
             apidoc.query("caller", "part of the caller's number (matched literally)"),
             apidoc.query("disposition", "one or more (repeated or comma-separated)",
                          {"type": "array", "items": {"type": "string", "enum": list(calls.DISPOSITIONS)}},

@@ -21,7 +21,7 @@ from store.call_filter import CallFilter
 from store.clock import iso
 from store.visibility import visible_client
 
-from ..calls import DEFAULT_REGION, client_in_view, client_param, decode_cursor, encode_cursor
+from ..calls import client_in_view, client_param, decode_cursor, default_region, encode_cursor
 from ..query import Query, bad_request
 from .render import AGENT, ANYONE, Page, html_operation, page, refused_field
 
@@ -60,7 +60,7 @@ async def select(view: Page, q: Query) -> Selection:
         raise bad_request("must not be before from", "to")
     did = q.text("did")
     try:
-        did = to_e164(did, DEFAULT_REGION) if did else None
+        did = to_e164(did, default_region(view.request)) if did else None
     except NumberError:
         raise bad_request("not a phone number", "did") from None
     disposition = q.one_of("disposition", calls.DISPOSITIONS)
