@@ -26,8 +26,10 @@ from .keys import CREDENTIAL, LIMITER, SESSIONS, STORE, TOKEN_TTL, USER
 from .ratelimit import Limited
 from .sessions import COOKIE, Credential, digest
 
-PUBLIC = frozenset({("POST", "/api/login"), ("POST", "/api/session"),
-                    ("GET", "/api/sms/inbound")})  # the SMS gateway, with its shared token (web.confirm)
+# The logins (the API's two and the portal's form without JavaScript, POST /login), and the SMS
+# gateway, with its shared token (web.confirm).
+PUBLIC = frozenset({("POST", "/api/login"), ("POST", "/api/session"), ("POST", "/login"),
+                    ("GET", "/api/sms/inbound")})
 # A dispatch email's confirmation link: its token is the credential (web.confirm).
 PUBLIC_PREFIXES = ("/api/messages/confirm/",)
 # Read by calendar applications, which send no login: the handler takes the feed's own token instead.
@@ -180,14 +182,26 @@ def _local_path(target: str) -> str | None:
     return target
 
 
+def refuse_cross_site(request: web.Request) -> None:
+    """Login CSRF: another site must not log the browser into an account of its choosing (403)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        raise _error(web.HTTPForbidden, "cross-site login refused")
+
+
+async def open_session(request: web.Request, login: str, password: str) -> tuple[User, str, Credential]:
+    """Log a browser in: the user, a fresh session id (whatever cookie came) and its credential; 403
+    for a cross-site request, 401 / 429 as login_user."""
+    refuse_cross_site(request)
+    user = await login_user(request, login, password)
+    session_id, credential = await sessions.start(request.app[STORE], request, user.login, request.app[SESSIONS])
+    return user, session_id, credential
+
+
 async def create_session(request: web.Request) -> web.StreamResponse:
     """POST /api/session: log a browser in (JSON or a form). A form's `next` (a local path) gets a 303
     there; otherwise the identity and CSRF token as JSON."""
-    # Login CSRF: another site must not log the browser into an account of its choosing.
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        raise _error(web.HTTPForbidden, "cross-site login refused")
-    user = await login_user(request, *await _credentials(request))
-    session_id, credential = await sessions.start(request.app[STORE], request, user.login, request.app[SESSIONS])
+    refuse_cross_site(request)  # before the body is even read
+    user, session_id, credential = await open_session(request, *await _credentials(request))
     target = None
     if request.content_type in sessions.FORM_TYPES:
         field = (await request.post()).get("next")

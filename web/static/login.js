@@ -1,6 +1,6 @@
-// The login form, sent with fetch so that a refusal (wrong password, too many attempts: 429 with
-// Retry-After) is shown on the form. Without this script the form posts itself and, logged in,
-// lands on its `next` (a 303 from POST /api/session).
+// The login form, sent with fetch to POST /api/session (data-api) so that a refusal (wrong password,
+// too many attempts: 429 with Retry-After) is shown on the form. Without this script the form posts
+// itself to POST /login, which answers the form again with the reason, or a 303 to its `next`.
 "use strict";
 (function () {
   const form = document.getElementById("login-form");
@@ -15,7 +15,7 @@
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.dataset.api, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
