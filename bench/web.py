@@ -206,7 +206,7 @@ async def _api_calls(report: WebReport, session: aiohttp.ClientSession, base: st
     for case in CASES:
         scope = Scope.client("1000") if case.client_user else Scope.everything()
         total = _count(db, scope, case.filters, now)
-        for page, offset in (("first", 0), ("deep", int(total * DEEP))):
+        for page, offset in (("first", 0), ("deep", max(0, min(int(total * DEEP), total - 51)))):
             before = _position(db, scope, case.filters, now, offset)
             params = {**case.params, "limit": "50"}
             if before is not None:

@@ -119,6 +119,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     pages.install(app)
     app.router.add_get("/", pages.login.home)
     app.router.add_get("/login", pages.login.login_page)
+    app.router.add_post("/login", pages.login.login_form)
     app.router.add_post("/logout", pages.login.logout)
     app.router.add_get("/language", pages.login.choose_language)
     app.router.add_get("/calls", pages.calls.calls_page)
@@ -133,5 +134,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/admin/menus", pages.admin.menus_page)
     app.router.add_get("/admin/menus/{name}", pages.admin.menu_page)
     app.router.add_get("/admin/clients/{code}/directory", pages.admin_directory.directory_page)
+    app.router.add_get("/admin/users", pages.admin.users_page)
+    app.router.add_get("/admin/agents", pages.admin.agents_page)
+    app.router.add_get("/admin/asterisk", pages.admin.asterisk_page)
     app.router.add_get("/static/{name}", pages.static.static_file)
     return app

@@ -18,14 +18,16 @@ from ami.screenpop import ScreenPops
 from store import Store
 from store.clock import iso
 from web import make_app
+from web.admin import AdminSettings
 from web.security import SecuritySettings
 
 START_TIMEOUT_S = 20
 
 
 class PortalServer:
-    def __init__(self, store_path: Path, recordings: Path, settings: SecuritySettings) -> None:
-        self._store_path, self.recordings, self._settings = store_path, recordings, settings
+    def __init__(self, store_path: Path, recordings: Path, settings: SecuritySettings,
+                 admin: AdminSettings | None = None) -> None:
+        self._store_path, self.recordings, self._settings, self._admin = store_path, recordings, settings, admin
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="portal-server", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -50,7 +52,8 @@ class PortalServer:
         self.store.open()
         self.live = LiveState()  # the AMI listener's own live state, fed by feed() below
         self.pops = ScreenPops(self.store, self.live, "CA")  # and its screen pops, after it
-        app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings, pops=self.pops)
+        app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings, pops=self.pops,
+                       admin_settings=self._admin)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

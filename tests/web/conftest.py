@@ -95,7 +95,7 @@ async def make_api(tmp_path):
     stores: list[Store] = []
     test_clients: list[TestClient] = []
 
-    async def make(settings: SecuritySettings | None = None, routes=(), live=None) -> Api:
+    async def make(settings: SecuritySettings | None = None, routes=(), live=None, admin=None) -> Api:
         store = Store(tmp_path / f"s{len(stores)}.sqlite3")
         store.open()
         stores.append(store)
@@ -106,7 +106,7 @@ async def make_api(tmp_path):
             users.add_user(db, SUPERVISOR[0], hash_password(SUPERVISOR[1], log2_n=10), "supervisor")
 
         await store.write(seed)
-        app = make_app(store, recordings, security_settings=settings, live=live)
+        app = make_app(store, recordings, security_settings=settings, live=live, admin_settings=admin)
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         client = TestClient(TestServer(app))

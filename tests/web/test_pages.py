@@ -8,14 +8,19 @@ import string
 from datetime import timedelta
 from pathlib import Path
 
-from store import CallRecord, Scope, calls, menus
+from dialplan.deploy import Report
+from store import CallRecord, Scope, agents, calls, menus, users
 from store.calls import HANGUP_SIDES
 from store.clock import iso
 from store.stats import WAIT_BUCKETS_S, StatsQuery, wait_distribution
+from web.admin import AdminSettings
+from web.admin.asterisk import report_json
 from web.pages import admin_directory, directory, i18n
 from web.pages.live import LABEL_KEYS
 from web.pages.messages import MESSAGES
 from web.pages.render import PAGE_CSP, TEMPLATES_DIR
+from web.security import SecuritySettings
+from web.sessions import COOKIE
 
 from .conftest import PASSWORDS, SUPERVISOR, Api
 from .history_data import DAY, seed_history
@@ -53,7 +58,7 @@ async def test_without_a_login_every_page_sends_to_the_form_and_back(api: Api):
         resp = await api.client.get(path, allow_redirects=False)
         assert resp.status == 303 and resp.headers["Location"].startswith("/login?next=/"), path
     form = await page(api, "/login?next=/stats")
-    assert 'action="/api/session"' in form and 'name="next" value="/stats"' in form
+    assert 'action="/login" data-api="/api/session"' in form and 'name="next" value="/stats"' in form
     assert 'src="/static/login.js"' in form
     assert 'value="https://evil.example/"' not in await page(api, "/login?next=https://evil.example/")
     await login(api, "alice")
@@ -170,13 +175,17 @@ def test_the_catalogue_has_both_languages_and_every_key_the_templates_use():
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""", template.read_text()))
     for module in Path(TEMPLATES_DIR).parent.joinpath("pages").glob("*.py"):
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""", module.read_text()))
-    assert used - MESSAGES.keys() == set()
+    prefixes = {key for key in used if key.endswith("_")}  # t("admin.role_" ~ role): built from data, below
+    assert used - prefixes - MESSAGES.keys() == set()
+    assert prefixes == {"admin.role_", "admin.report_"}
     # Keys the templates and the wallboard build from data.
     built = {f"disposition.{d}" for d in calls.DISPOSITIONS} | {f"side.{s}" for s in HANGUP_SIDES}
     built |= {f"agent.{s}" for s in ("ready", "on_call", "wrap_up", "not_ready")}
     built |= {f"callstate.{s}" for s in ("ringing", "ivr", "queued", "talking")} | set(LABEL_KEYS)
     built |= {*directory.WEEKDAY_KEYS, *directory.ROTATION_KEYS.values(), *directory.KIND_KEYS.values(),
               *admin_directory.PERIOD_KEYS.values()}
+    built |= {f"admin.role_{role}" for role in users.ROLES}
+    built |= {f"admin.report_{name}" for name in report_json(Report(True)).keys()}
     assert built - MESSAGES.keys() == set()
 
 
@@ -196,7 +205,8 @@ async def test_the_admin_pages_are_for_admins_only(make_api):
                                       menus.apply_menu(db, "accueil", "1000", "accueil.yaml", "v2")))
     for who in ("alice", SUPERVISOR[0]):
         await login(api, who)
-        for path in ("/admin/clients", "/admin/dids", "/admin/menus", "/admin/menus/accueil"):
+        for path in ("/admin/clients", "/admin/dids", "/admin/menus", "/admin/menus/accueil", "/admin/users",
+                     "/admin/agents", "/admin/asterisk"):
             assert "Page introuvable" in await page(api, path, 404), (who, path)
     await login(api, "root")
     assert re.findall(r'<tr data-code="(\d+)"', await page(api, "/admin/clients")) == ["1000", "2000"]
@@ -206,3 +216,66 @@ async def test_the_admin_pages_are_for_admins_only(make_api):
     await api.store.write(lambda db: menus.rollback_menu(db, "accueil"))
     assert "v1: &lt;b&gt;" in await page(api, "/admin/menus/accueil")  # escaped
     await page(api, "/admin/menus/nothing", 404)
+    users_page = await page(api, "/admin/users")
+    assert re.findall(r'<tr data-login="([^"]+)" data-role="([a-z]+)"', users_page) == [
+        ("alice", "client"), ("bob", "client"), ("root", "admin"), ("sup", "supervisor")]
+    assert 'data-method="PUT" data-action="/api/admin/users/alice/password"' in users_page
+    assert 'data-method="DELETE" data-action="/api/admin/users/sup"' in users_page
+    await api.store.write(lambda db: (agents.add_agent(db, "201", "Marie & Luc", "secret-201-x", "permanence"),
+                                      agents.add_member(db, "1000-accueil", "201", 5)))
+    agents_page = await page(api, "/admin/agents")
+    assert '<tr data-agent="201">' in agents_page and "Marie &amp; Luc" in agents_page
+    assert '<li data-queue="1000-accueil">' in agents_page
+    assert 'data-method="PUT" data-action="/api/admin/agents/201/queues/{queue}"' in agents_page
+    assert 'data-action="/api/admin/agents/201/queues/1000-accueil"' in agents_page
+    asterisk_page = await page(api, "/admin/asterisk")
+    assert 'data-action="/api/admin/asterisk/reload"' in asterisk_page and 'data-show="result"' in asterisk_page
+    assert 'id="asterisk-off"' in asterisk_page  # this app has no Asterisk to administer
+
+
+async def test_the_login_form_without_javascript_answers_pages(make_api):
+    api = await make_api(SecuritySettings(failures_per_account=2))
+    form = {"login": "alice", "password": "wrong-password", "next": "/stats"}
+    resp = await api.client.post("/login", data=form, allow_redirects=False)
+    text = await resp.text()
+    assert resp.status == 401 and resp.content_type == "text/html"
+    assert resp.headers["Content-Security-Policy"] == PAGE_CSP
+    assert '<p id="login-error" class="error" role="alert">Identifiant ou mot de passe incorrect.</p>' in text
+    assert 'name="login" value="alice"' in text and 'name="next" value="/stats"' in text and '{"error"' not in text
+    resp = await api.client.post("/login", data={**form, "login": "", "password": ""}, allow_redirects=False)
+    assert resp.status == 401 and "incorrect" in await resp.text()
+    # A cross-site post is refused before the password is looked at, on the page too.
+    resp = await api.client.post("/login", data={**form, "password": PASSWORDS["alice"]}, allow_redirects=False,
+                                 headers={"Sec-Fetch-Site": "cross-site"})
+    assert resp.status == 403 and "(erreur 403)" in await resp.text() and "Set-Cookie" not in resp.headers
+    # The limit holds (two failures for alice): the page says when to try again, with Retry-After.
+    await api.client.post("/login", data=form, allow_redirects=False)
+    resp = await api.client.post("/login", data={**form, "password": PASSWORDS["alice"]}, allow_redirects=False)
+    seconds = resp.headers["Retry-After"]
+    assert resp.status == 429 and f"Réessayez dans {seconds} s." in await resp.text()
+
+    # Right password: a fresh session (whatever cookie came) and a 303 to `next`, never off the site.
+    api.client.session.cookie_jar.update_cookies({COOKIE: "planted-session-id"})
+    resp = await api.client.post("/login", data={"login": "bob", "password": PASSWORDS["bob"],
+                                                 "next": "https://evil.example/"}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/calls"
+    assert "HttpOnly" in resp.headers["Set-Cookie"] and "planted-session-id" not in resp.headers["Set-Cookie"]
+    assert rows(await page(api, "/calls")) == ["1800000000.1"]  # bob's own calls: logged in
+
+
+async def test_the_did_filter_reads_national_numbers_in_the_configured_region(make_api):
+    api = await make_api(admin=AdminSettings(default_region="FR"))
+    await api.store.write(lambda db: calls.save_call(db, CallRecord(
+        linkedid="fr1", client_code="1000", did="+33123456789", started_at=iso(DAY), disposition="answered")))
+    headers = {"Authorization": f"Bearer {await api.token('root')}"}
+    resp = await api.client.get("/api/calls", params={"did": "01 23 45 67 89"}, headers=headers)
+    assert resp.status == 200 and [c["linkedid"] for c in (await resp.json())["calls"]] == ["fr1"]
+    await login(api, "root")
+    assert rows(await page(api, "/calls?did=01+23+45+67+89")) == ["fr1"]
+    # The default region reads the same digits as a North American number: none of these calls.
+    other = await make_api()
+    await other.store.write(lambda db: calls.save_call(db, CallRecord(
+        linkedid="fr1", client_code="1000", did="+33123456789", started_at=iso(DAY), disposition="answered")))
+    resp = await other.client.get("/api/calls", params={"did": "01 23 45 67 89"},
+                                  headers={"Authorization": f"Bearer {await other.token('root')}"})
+    assert resp.status in (200, 400) and "fr1" not in await resp.text()

@@ -45,7 +45,8 @@ NAV = (  # (path, message key, roles that see it)
     ("/oncall", "nav.oncall", ANYONE),
     ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
-    ("/admin/menus", "nav.menus", ADMIN),
+    ("/admin/menus", "nav.menus", ADMIN), ("/admin/users", "nav.users", ADMIN),
+    ("/admin/agents", "nav.agents", ADMIN), ("/admin/asterisk", "nav.asterisk", ADMIN),
 )
 
 

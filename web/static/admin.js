@@ -2,8 +2,11 @@
 // API (/api/admin/…) as JSON with the session's CSRF token (X-CSRF-Token, from the page's
 // <meta name="csrf-token">). Empty fields are left out (a PATCH changes only what it is given);
 // data-type="integer" fields are sent as numbers, data-type="json" ones parsed (business hours);
-// data-wrap="menus" sends {"menus": [fields]}.
-// Success reloads the page; a refusal shows the API's message (and each problem) in the form.
+// data-wrap="menus" sends {"menus": [fields]}. A {name} in data-action is filled with that field's
+// value (URL-encoded), which is then not sent in the body (an agent's queue).
+// Success reloads the page, or with data-show="result" fills the form's <dl class="form-result">
+// (each <dd data-field>) from the answer (the Asterisk check and reload's report, also shown when
+// refused); a refusal shows the API's message (and each problem) in the form.
 "use strict";
 (function () {
   const token = document.querySelector("meta[name=csrf-token]");
@@ -16,22 +19,41 @@
       throw new Error(`${element.name}: ${failure.message}`);
     }
   };
+  const placeholders = (form) => [...form.dataset.action.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+  const target = (form) =>
+    form.dataset.action.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(form.elements[name].value.trim()));
   const body = (form) => {
     const fields = {};
+    const inPath = placeholders(form);
     for (const element of form.elements) {
-      if (!element.name || element.disabled || element.value.trim() === "") continue;
+      if (!element.name || element.disabled || element.value.trim() === "" || inPath.includes(element.name)) continue;
       fields[element.name] = value(element);
     }
     return form.dataset.wrap ? { [form.dataset.wrap]: [fields] } : fields;
   };
-  const explain = async (response) => {
+  const answerOf = async (response) => {
     try {
-      const answer = await response.json();
-      const problems = (answer.problems || []).map((p) => `${p.field || p.source || ""}: ${p.message || ""}`);
-      return [answer.error || response.statusText, ...problems].join("\n");
+      return await response.json();
     } catch (failure) {
-      return `${response.status} ${response.statusText}`;
+      return null;
     }
+  };
+  const explain = (response, answer) => {
+    if (!answer) return `${response.status} ${response.statusText}`;
+    const problems = (answer.problems || []).map((p) => `${p.field || p.source || ""}: ${p.message || ""}`);
+    return [answer.error || response.statusText, ...problems].join("\n");
+  };
+  const show = (form, answer) => {
+    const result = form.querySelector(".form-result");
+    if (!result || !answer || !("ok" in answer)) return;
+    for (const cell of result.querySelectorAll("[data-field]")) {
+      const field = answer[cell.dataset.field];
+      if (typeof field === "boolean") cell.textContent = field ? result.dataset.yes : result.dataset.no;
+      else if (Array.isArray(field)) cell.textContent = field.length ? field.join("\n") : "—";
+      else cell.textContent = field ?? "—";
+    }
+    result.classList.toggle("failed", !answer.ok);
+    result.hidden = false;
   };
 
   document.querySelectorAll("form.api-form").forEach((form) => {
@@ -40,6 +62,8 @@
       event.preventDefault();
       if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
       error.hidden = true;
+      const result = form.querySelector(".form-result");
+      if (result) result.hidden = true;
       const method = form.dataset.method || "POST";
       let sent;
       try {
@@ -49,17 +73,19 @@
         error.hidden = false;
         return;
       }
-      const response = await fetch(form.dataset.action, {
+      const response = await fetch(target(form), {
         method,
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token.content },
         body: sent,
       }).catch((failure) => ({ ok: false, status: 0, statusText: failure.name, json: async () => ({}) }));
+      const answer = response.status === 204 ? null : await answerOf(response);
+      if (form.dataset.show) show(form, answer);
       if (response.ok) {
-        window.location.assign(form.dataset.then || window.location.pathname);
+        if (!form.dataset.show) window.location.assign(form.dataset.then || window.location.pathname);
         return;
       }
-      error.textContent = await explain(response);
+      error.textContent = explain(response, answer);
       error.hidden = false;
     });
   });
