@@ -59,8 +59,10 @@ async def menu_page(view: Page) -> web.StreamResponse:
 
 @page(*ADMIN)
 async def users_page(view: Page) -> web.StreamResponse:
-    found, known = await view.store.read(lambda db: (users.list_users(db), clients.list_clients(db)))
-    return view.render("admin_users.html", users=found, roles=users.ROLES, names={c.code: c.name for c in known})
+    found, known, phones = await view.store.read(
+        lambda db: (users.list_users(db), clients.list_clients(db), agents.list_agents(db)))
+    return view.render("admin_users.html", users=found, roles=users.ROLES, names={c.code: c.name for c in known},
+                       agents=phones)
 
 
 @page(*ADMIN)
