@@ -64,6 +64,46 @@ async def test_the_pop_follows_agent_connect_and_complete(tmp_path):
         store.close()
 
 
+async def test_a_transferred_call_pops_on_the_agent_it_is_bridged_to(tmp_path):
+    """Agent 101 answers from the queue and transfers blind to 102: each gets the call's pop, then its end."""
+    store = Store(tmp_path / "s.sqlite3")
+    store.open()
+    try:
+        await store.write(lambda db: clients.add_client(db, "1000", "Plomberie Démo"))
+        live = LiveState()
+        pops = ScreenPops(store, live, "CA")
+        for event in load_stream(STREAM.with_name("blind_transfer.jsonl")):
+            live.feed(event, "t")
+            pops.feed(event, iso_time(event))
+            await pops.drain()
+        linkedid = "1795462814.9"
+        for agent in ("101", "102"):
+            assert [(kind, data["linkedid"]) for _, kind, data in pops.since(agent, 0)] == \
+                [("pop", linkedid), ("ended", linkedid)], agent
+            assert pops.current(agent) is None and pops.channel(agent) is None
+            assert await store.read(lambda db, a=agent: desk.reached(db, a, linkedid))
+        assert pops.since("102", 0)[0][2]["client"]["code"] == "1000"
+        assert pops.since("103", 0) == []
+    finally:
+        store.close()
+
+
+async def test_a_call_that_ends_before_its_pop_is_read_still_pops_then_ends(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    store.open()
+    try:
+        pops = ScreenPops(store, LiveState(), "CA")
+        connect = {"Event": "AgentConnect", "Linkedid": "1.1", "Interface": "PJSIP/101", "Queue": "q",
+                   "DestChannel": "PJSIP/101-00000001", "CallerIDNum": "5145551234"}
+        pops.feed(connect, "2026-12-01T10:00:00Z")
+        pops.feed({**connect, "Event": "AgentComplete", "Reason": "caller"}, "2026-12-01T10:00:01Z")
+        await pops.drain()
+        assert [kind for _, kind, _ in pops.since("101", 0)] == ["pop", "ended"]
+        assert pops.current("101") is None and pops.channel("101") is None
+    finally:
+        store.close()
+
+
 def iso_time(event: dict[str, str]) -> str:
     return iso(datetime.fromtimestamp(float(event.get("Timestamp", "0")), UTC))
 

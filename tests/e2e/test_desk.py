@@ -18,7 +18,7 @@ import pytest
 
 from tests.support import wait_for
 
-from .agents import SippAgent, answers
+from .agents import SippAgent, answers, blind_transfers
 from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, BIN, DEMO_PASSWORD, OTHER_PASSWORD, System
 from .sipp import keypress_scenario
 
@@ -197,3 +197,37 @@ def test_the_pop_reaches_the_answering_agent_only_and_a_supervisor_listens(desk:
     status, _, body = system.request("POST", f"/api/calls/{second}/wrapup", token=alice, body={"code": "bogus"})
     assert status == 400 and json.loads(body)["field"] == "code"
     assert _wait_call(system, alice, second)["wrapup"] is None  # nothing written by the refusals
+
+
+def test_a_call_transferred_to_another_agent_pops_on_their_screen(desk: System) -> None:
+    """101 answers from the queue and transfers blind to 102 (a SIP REFER): 102 is not a member of the
+    queue, the pop follows the bridge; 102 may then wrap the call up."""
+    system = desk
+    work = Path(tempfile.mkdtemp(dir=system.sandbox_dir.parent, prefix="desk-transfer-"))
+    alice, bruno = system.login("alice101", PASSWORD), system.login("bruno102", PASSWORD)
+    streams = {"101": follow(system, alice), "102": follow(system, bruno)}
+    phones = [SippAgent(system, agent, AGENT_SECRETS[agent], work) for agent in ("101", "102")]
+    scenario = work / "caller.xml"
+    scenario.write_text(keypress_scenario(QUEUE, work, number="5145557002", callee_hangs_up=True), encoding="utf-8")
+    try:
+        phones[0].start(blind_transfers("101", "102", talk_ms=2000))
+        phones[1].start(answers("102", talk_ms=4000))
+        result = system.sipp("-sf", str(scenario), "-s", "5145550100", timeout=90)
+        assert result.returncode == 0, f"caller:\n{result.stdout[-2000:]}"
+        for phone in phones:
+            assert phone.wait(30).returncode == 0, phone.agent_id
+    finally:
+        for phone in phones:
+            phone.stop()
+    for agent in ("101", "102"):
+        wait_for(lambda a=agent: "ended" in streams[a].kinds(), 20, f"the end of the call on {agent}'s stream")
+    [first] = [d for k, d in streams["101"].events if k == "pop"]
+    [second] = [d for k, d in streams["102"].events if k == "pop"]
+    linkedid = first["linkedid"]
+    assert second["linkedid"] == linkedid and second["agent"] == "102"
+    assert second["client"]["code"] == "1000" and second["caller"]["number"] == "+15145557002"
+    status, _, body = system.request("POST", f"/api/calls/{linkedid}/wrapup", token=bruno,
+                                     body={"code": "transferred", "notes": "Pris par Bruno"})
+    assert status == 200, body
+    call = _wait_call(system, bruno, linkedid)
+    assert call["agent"] == "101" and call["transfers"] == 1 and call["wrapup"]["agent_id"] == "102"
