@@ -39,6 +39,10 @@ class PhoneError(RuntimeError):
     """The call could not be placed."""
 
 
+class PhoneUnanswered(PhoneError):
+    """Nobody answered: no answer, busy, unreachable."""
+
+
 class SmsSender(Protocol):
     async def send(self, to: str, text: str) -> str: ...
 
@@ -48,8 +52,9 @@ class EmailSender(Protocol):
 
 
 class PhoneCaller(Protocol):
-    async def call(self, attempt: Attempt, text: str, language: str) -> str:
-        """Place the call that reads `text`; its outcome comes back through Dispatcher.phone_result."""
+    async def call(self, attempt: Attempt, text: str, language: str, client_name: str = "") -> str:
+        """Place the call that reads `text`; returns once answered (the confirmation comes through the
+        dispatch FastAGI route), PhoneUnanswered if nobody answered, PhoneError if it could not be placed."""
         ...
 
 
@@ -100,12 +105,22 @@ class Dispatcher:
     # Called with the open alerts (store.dispatch.alerts) whenever they may have changed.
     on_alerts: Callable[[list[dict]], Awaitable[None] | None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # Calls ringing now: a phone step must not hold up the others while it rings.
+    _calls: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def wake(self) -> None:
         """Look now (a new message, a confirmation, an acknowledged alert)."""
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            for call in list(self._calls):
+                call.cancel()
+            await asyncio.gather(*self._calls, return_exceptions=True)
+
+    async def _loop(self) -> None:
         await self.publish_alerts()
         while True:
             try:
@@ -136,7 +151,12 @@ class Dispatcher:
             plan = await self.store.write(lambda db, m=message: self._plan(db, m, now))
             if plan is not None:
                 plans.append(plan)
-        await asyncio.gather(*(self._send(p) for p in plans if p.attempt is not None))
+        for plan in plans:
+            if plan.attempt is not None and plan.attempt.channel == "phone":
+                call = asyncio.create_task(self._send(plan), name=f"dispatch-call-{plan.attempt.id}")
+                self._calls.add(call)
+                call.add_done_callback(self._calls.discard)
+        await asyncio.gather(*(self._send(p) for p in plans if p.attempt is not None and p.attempt.channel != "phone"))
         if any(p.attempt is None for p in plans) or self._wake.is_set():
             await self.publish_alerts()
         return len(plans)
@@ -199,17 +219,13 @@ class Dispatcher:
                 detail = await self.channels.email.send(attempt.recipient or "", subject, body)
             else:
                 assert self.channels.phone is not None
-                detail = await self.channels.phone.call(attempt, message.text, language)
+                detail = await self.channels.phone.call(attempt, message.text, language, plan.client_name)
         except (SmsError, MailError, PhoneError) as exc:
             why = str(exc)
-            log.warning("dispatch: message %d, step %d (%s to %s) failed: %s", message.id, attempt.step,
-                        attempt.channel, attempt.recipient, why)
-            await self.store.write(lambda db: moves.attempt_failed(db, attempt, iso(self.clock()), why))
+            result = "no_answer" if isinstance(exc, PhoneUnanswered) else "failed"
+            log.warning("dispatch: message %d, step %d (%s to %s) %s: %s", message.id, attempt.step,
+                        attempt.channel, attempt.recipient, result, why)
+            await self.store.write(lambda db: moves.attempt_failed(db, attempt, iso(self.clock()), why, result))
             self.wake()
             return
         await self.store.write(lambda db: moves.attempt_sent(db, attempt, detail))
-
-    async def phone_result(self, attempt: Attempt, result: str, detail: str = "") -> None:
-        """A phone attempt ended without a confirmation (no_answer, busy): on to the next step now."""
-        if await self.store.write(lambda db: moves.attempt_ended(db, attempt, result, iso(self.clock()), detail)):
-            self.wake()

@@ -34,6 +34,11 @@ IVR_CLOSED = "IVR_CLOSED"  # 1 when a time condition found the client closed on 
 # Set by the checkin route once a client is identified by code and PIN.
 CHECKIN_CLIENT = "CHECKIN_CLIENT"
 
+# Set by the Originate of a dispatch step's call (ami/originate.py): the attempt in the message's history
+# the `dispatch` route reads to the contact.
+DISPATCH_ATTEMPT = "DISPATCH_ATTEMPT"
+SET_BY_ORIGINATE = (DISPATCH_ATTEMPT,)
+
 # Exposed on the channel for agents and the screen pop; the dialplan itself need not read them.
 FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS)
 

@@ -86,6 +86,10 @@ class PathsConfig:
 @dataclass(frozen=True)
 class PhoneConfig:
     default_region: str = "CA"
+    # Where the carrier takes the calls we place (host or host:port; a dispatch step's call to a contact):
+    # Asterisk dials sip:<number>@<outbound> from its carrier endpoint. Empty: no call is placed.
+    outbound: str = ""
+    ring_s: int = 30  # how long a contact's phone rings before the step counts it unanswered
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,10 @@ def validate(config: Config) -> None:
     if not config.phone.default_region.isalpha() or len(config.phone.default_region) != 2:
         raise ConfigError(f"{where}: [phone] default_region must be a two-letter region code")
     _validate_dispatch(config, where)
+    if config.phone.outbound and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", config.phone.outbound):
+        raise ConfigError(f"{where}: [phone] outbound must be a host or host:port, got {config.phone.outbound!r}")
+    if not 5 <= config.phone.ring_s <= 120:
+        raise ConfigError(f"{where}: [phone] ring_s must be from 5 to 120 seconds")
 
 
 def _validate_dispatch(config: Config, where: str) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ami.originate import Originator
 from dispatch.kannel import KannelSettings, SmsGateway
 from dispatch.mail import Mailer, MailSettings
+from dispatch.phone import PhoneChannel
 from dispatch.scheduler import Channels
 
 from .config import Config
@@ -27,9 +29,14 @@ def mail_settings(config: Config) -> MailSettings:
                         security=e.security, timeout=e.timeout)
 
 
-def channels(config: Config) -> Channels:
-    """SMS when a sendsms password is set, email when an SMTP host is; the phone when wired by serve."""
+def channels(config: Config, originator: Originator | None = None) -> Channels:
+    """SMS when a sendsms password is set, email when an SMTP host is, the phone when the originate user
+    and the carrier's outbound address are."""
+    phone = None
+    if originator is not None and config.phone.outbound:
+        phone = PhoneChannel(originator, config.recordings_dir, config.phone.outbound, config.phone.ring_s,
+                             config.sms.sender)
     return Channels(
         sms=SmsGateway(kannel_settings(config)) if config.sms.sendsms_password else None,
         email=Mailer(mail_settings(config)) if config.email.host else None,
-        public_url=config.dispatch.public_url)
+        phone=phone, public_url=config.dispatch.public_url)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from agi import FastAGIServer, Router
-from agi.routes import CheckinPolicy, CheckinRoute, DnisRoute, IvrRoute, MenuBook
+from agi.routes import CheckinPolicy, CheckinRoute, DispatchRoute, DnisRoute, IvrRoute, MenuBook
 from ami import AMIClient, CallListener, Reconciler, make_client
 from ami.control import action_connection
 from ami.live import LiveState
@@ -94,7 +95,7 @@ def asterisk_deployer(config: Config) -> Deployer:
     return Deployer(lambda: asterisk_settings(config, asterisk_data(config)), live, connect)
 
 
-def build_router(store: Store, config: Config) -> Router:
+def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None] = lambda: None) -> Router:
     prompts = config.asterisk.prompts_dir
     policy = CheckinPolicy(
         team_leader_queue=config.ivr.team_leader_queue, attempts_per_call=config.ivr.checkin_attempts,
@@ -103,6 +104,7 @@ def build_router(store: Store, config: Config) -> Router:
     router.add("dnis", DnisRoute(store, config.phone.default_region))
     router.add("ivr", IvrRoute(store, MenuBook(store), prompts))
     router.add("checkin", CheckinRoute(store, prompts, policy, config.phone.default_region))
+    router.add("dispatch", DispatchRoute(store, prompts, config.asterisk.recordings_dir, wake_dispatch))
     return router
 
 
@@ -126,14 +128,18 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     config.recordings_dir.mkdir(parents=True, exist_ok=True)
     store = Store(config.store.path)
     await asyncio.to_thread(store.open)
-    agi = FastAGIServer(build_router(store, config), config.agi.host, config.agi.port,
-                        header_timeout=config.agi.header_timeout,
-                        command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
     live = LiveState()
-    pops = ScreenPops(store, live, config.phone.default_region)
-    listener = CallListener(store, config.recordings_dir, live=live, observers=(pops.feed,))
     a = config.ami
     originator = Originator(a.host, a.port, a.originate_user, a.originate_secret) if a.originate_secret else None
+    # Messages to whoever confirms them; the alerts of those that reached nobody go to the live view.
+    dispatch_channels = channels(config, originator)
+    dispatcher = Dispatcher(store, dispatch_channels, poll_interval=config.dispatch.poll_interval,
+                            on_alerts=live.set_alerts)
+    agi = FastAGIServer(build_router(store, config, dispatcher.wake), config.agi.host, config.agi.port,
+                        header_timeout=config.agi.header_timeout,
+                        command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
+    pops = ScreenPops(store, live, config.phone.default_region)
+    listener = CallListener(store, config.recordings_dir, live=live, observers=(pops.feed,))
     # Zero loss: what AMI did not tell us (we were down, or disconnected) is in Asterisk's CEL.
     reconciler = Reconciler(listener, config.asterisk.cel_db, interval=config.ami.reconcile_interval)
 
@@ -143,10 +149,6 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
 
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
                       config.ami.ping_interval, on_connect=on_connect)
-    # Messages to whoever confirms them; the alerts of those that reached nobody go to the live view.
-    dispatch_channels = channels(config)
-    dispatcher = Dispatcher(store, dispatch_channels, poll_interval=config.dispatch.poll_interval,
-                            on_alerts=live.set_alerts)
 
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),

@@ -66,7 +66,7 @@ def end_step(db: sqlite_utils.Database, message: Message, at: str) -> None:
         return
     ended = db.execute(
         "SELECT 1 FROM message_history WHERE message_id = ? AND step = ? "
-        "AND result IN ('failed', 'no_reply', 'no_answer', 'busy', 'confirmed')", [message.id, message.step]).fetchone()
+        "AND result IN ('failed', 'no_reply', 'no_answer', 'confirmed')", [message.id, message.step]).fetchone()
     if ended is None:
         add_history(db, message.id, message.steps[message.step].channel, "no_reply", at=at, step=message.step)
 
@@ -110,19 +110,11 @@ def attempt_sent(db: sqlite_utils.Database, attempt: Attempt, detail: str = "") 
                [detail[:500], attempt.id])
 
 
-def attempt_failed(db: sqlite_utils.Database, attempt: Attempt, at: str, detail: str) -> None:
-    """The channel refused the attempt: marked failed, and its step ends now (the next look moves on)."""
-    db.execute("UPDATE message_history SET result = 'failed', detail = ? WHERE id = ?", [detail[:500], attempt.id])
+def attempt_failed(db: sqlite_utils.Database, attempt: Attempt, at: str, detail: str, result: str = "failed") -> None:
+    """The channel refused the attempt ('failed'), or the phone was not answered ('no_answer'): so marked,
+    and its step ends now (the next look moves on)."""
+    db.execute("UPDATE message_history SET result = ?, detail = ? WHERE id = ?", [result, detail[:500], attempt.id])
     _end_now(db, attempt, at)
-
-
-def attempt_ended(db: sqlite_utils.Database, attempt: Attempt, result: str, at: str, detail: str = "") -> bool:
-    """A phone attempt ended without a confirmation (no_answer, busy, no_reply): its step ends now."""
-    if not _end_now(db, attempt, at):
-        return False
-    add_history(db, attempt.message_id, attempt.channel, result, at=at, step=attempt.step,
-                recipient=attempt.recipient, detail=detail)
-    return True
 
 
 def _end_now(db: sqlite_utils.Database, attempt: Attempt, at: str) -> bool:

@@ -62,6 +62,8 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         "ami_action_secret": secrets.token_hex(16),  # the admin API's reload logs in with it
         "ami_originate_secret": secrets.token_hex(16),  # the supervisor's listen, whisper and barge
         "softphone_secret": secrets.token_hex(8),
+        # where the carrier takes our outbound calls (a dispatch step's call): a sipp UAS in the tests
+        "outbound_port": free_port(socket.SOCK_DGRAM),
         # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
         "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
     }
@@ -92,6 +94,11 @@ cel_db = "{values['cel_db']}"
 config_dir = "{directory / 'asterisk' / 'etc'}"
 [ivr]
 checkin_lock_after = 2
+[phone]
+outbound = "127.0.0.1:{values['outbound_port']}"
+ring_s = 10
+[dispatch]
+poll_interval = 0.2
 """,
         encoding="utf-8",
     )

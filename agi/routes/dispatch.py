@@ -1,0 +1,63 @@
+"""`dispatch`: a contact called by a dispatch step hears the message (spoken before the call) and presses
+1 to confirm it or 2 to hear it again. The confirmation is the store's, on the attempt named by the
+call (DISPATCH_ATTEMPT): it counts while that step still waits, as an SMS code or an email link does."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ivr.prompts import prompt_file
+from recordings.dispatch_prompts import MENU, THANKS, language_of, message_prompt
+from store import Store, contacts, dispatch
+from store.clock import iso
+
+from ..session import AGISession
+
+log = logging.getLogger(__name__)
+MAX_PLAYS = 3  # the message and its menu, heard at most three times
+WAIT_S = 6.0  # for a key after the menu
+
+
+class DispatchRoute:
+    def __init__(self, store: Store, prompts_dir: str, recordings_dir: str, wake: Callable[[], None],
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store = store
+        self.prompts_dir = prompts_dir  # both as Asterisk sees them
+        self.recordings_dir = recordings_dir
+        self.wake = wake  # the dispatcher looks at once after a confirmation
+        self.clock = clock
+
+    async def __call__(self, session: AGISession) -> None:
+        text = session.args[0] if session.args else ""
+        attempt = await self.store.read(
+            lambda db: dispatch.get_attempt(db, int(text)) if text.isdigit() and len(text) < 19 else None)
+        if attempt is None or attempt.channel != "phone":
+            log.warning("dispatch: call %s names no phone attempt (%r)", session.call_ref, text)
+            return
+        language = await self.store.read(lambda db: self._language(db, attempt.message_id, attempt.id))
+        message = f"{self.recordings_dir}/{message_prompt(attempt.id)}"
+        menu = prompt_file(MENU, client_code="", language=language, prompts_dir=self.prompts_dir)
+        for _ in range(MAX_PLAYS):
+            key = await session.stream_file(message, "12")
+            if key is None:
+                key = await session.stream_file(menu, "12")
+            if key is None:
+                key = await session.wait_for_digit(WAIT_S)
+            if key == "1":
+                outcome = await self.store.write(lambda db: dispatch.phone_confirm(db, attempt.id, iso(self.clock())))
+                log.info("dispatch: message %d confirmed by phone: %s", attempt.message_id, outcome.result)
+                if outcome.result == "confirmed":
+                    self.wake()
+                await session.stream_file(prompt_file(THANKS, client_code="", language=language,
+                                                      prompts_dir=self.prompts_dir))
+                return
+            # 2, another key or none: the message again
+
+    @staticmethod
+    def _language(db, message_id: int, attempt_id: int) -> str:
+        row = db.execute("SELECT m.client_code, h.contact_id FROM message_history h JOIN messages m "
+                         "ON m.id = h.message_id WHERE h.id = ?", [attempt_id]).fetchone()
+        contact = contacts.get_contact(db, row[0], row[1]) if row and row[1] is not None else None
+        return language_of(contact.language if contact else None)

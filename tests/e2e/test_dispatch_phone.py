@@ -1,0 +1,168 @@
+"""The phone step on the real Asterisk: the on-call contact's "mobile" is a sipp UAS behind the carrier;
+Asterisk calls it through the originate manager user, the dispatch route reads the message (espeak-ng)
+and the contact presses 1 (RFC 2833) — delivered; busy — the next step at once."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support import free_port, wait_for
+
+from .conftest import ADMIN_PASSWORD, System
+from .dtmf import write_keypresses
+
+pytestmark = pytest.mark.asterisk
+MOBILE = "+15145550177"
+
+_INVITE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="the on-call contact's mobile">
+  <recv request="INVITE" crlf="true"/>
+"""
+_ANSWER_PRESS_1 = """  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:mobile@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="500"/>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:mobile@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=mobile 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="3000"/>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <recv request="BYE" timeout="30000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+</scenario>
+"""
+_BUSY = """  <send>
+    <![CDATA[
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+</scenario>
+"""
+
+
+def _mobile(system: System, scenario: str, work: Path) -> subprocess.Popen[str]:
+    path = work / "mobile.xml"
+    path.write_text(scenario, encoding="utf-8")
+    return subprocess.Popen(
+        ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(system.values["outbound_port"]),
+         "-mp", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin", "-aa", "-timeout", "60s", "-timeout_error",
+         "-trace_err", "-error_file", str(work / "mobile-errors.log")],
+        cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _api(system: System, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    status, _, raw = system.request(method, path, token=token, body=body)
+    assert status in (200, 201), (method, path, status, raw)
+    return json.loads(raw) if raw else {}
+
+
+@pytest.fixture(scope="module")
+def on_call(system: System) -> str:
+    """Client 1000's on-call contact (its mobile is the sipp UAS); an admin's token."""
+    token = system.login("admin", ADMIN_PASSWORD)
+    contact = _api(system, token, "POST", "/api/admin/clients/1000/contacts",
+                   {"name": "Marie Gagnon", "mobile": MOBILE, "language": "fr"})
+    _api(system, token, "PUT", "/api/admin/clients/1000/oncall/rotation",
+         {"period": "weekly", "handover": "08:00", "starts_on": "2020-01-06", "contacts": [contact["id"]]})
+    return token
+
+
+def _message(system: System, token: str, steps: list[dict], text: str) -> dict:
+    _api(system, token, "PUT", "/api/dispatch/protocols/1000", {"steps": steps})
+    return _api(system, token, "POST", "/api/messages", {"client_code": "1000", "text": text})
+
+
+def _read(system: System, token: str, message_id: int) -> dict:
+    return _api(system, token, "GET", f"/api/messages/{message_id}")
+
+
+def test_the_contact_answers_presses_1_and_the_message_is_delivered(system: System, on_call: str,
+                                                                      tmp_path: Path) -> None:
+    [pcap] = write_keypresses("1", tmp_path, 0)
+    mobile = _mobile(system, _INVITE + _ANSWER_PRESS_1.replace("{pcap}", str(pcap)), tmp_path)
+    try:
+        message = _message(system, on_call, [{"channel": "phone", "to": "on_call", "wait_s": 60}],
+                           "Monsieur Tremblay, fuite d'eau au 12 rue Principale")
+        done = wait_for(lambda: _read(system, on_call, message["id"])["status"] == "delivered"
+                        and _read(system, on_call, message["id"]), 45, "the message confirmed by phone")
+        out, err = mobile.communicate(timeout=40)
+        assert mobile.returncode == 0, (out, err)  # answered, pressed 1, and Asterisk hung up after the thanks
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+    assert [(e["step"], e["channel"], e["result"]) for e in done["history"]] == [
+        (0, "phone", "sent"), (0, "phone", "confirmed")]
+    assert done["history"][0]["recipient"] == MOBILE and done["confirmed_by"] == MOBILE
+    spoken = Path(system.values["recordings"]) / "dispatch" / f"message-{done['history'][0]['id']}.wav"
+    assert spoken.stat().st_size > 8000  # the message as read to the contact (8 kHz, over half a second)
+
+
+def test_a_busy_mobile_is_no_answer_and_the_next_step_starts_at_once(system: System, on_call: str,
+                                                                       tmp_path: Path) -> None:
+    mobile = _mobile(system, _INVITE + _BUSY, tmp_path)
+    try:
+        message = _message(system, on_call, [{"channel": "phone", "to": "on_call", "wait_s": 120}],
+                           "Rappeler Mme Roy")
+        done = wait_for(lambda: _read(system, on_call, message["id"])["status"] == "failed"
+                        and _read(system, on_call, message["id"]), 30, "the busy call, then the alert")
+        mobile.communicate(timeout=20)
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+    assert [(e["channel"], e["result"]) for e in done["history"]] == [("phone", "no_answer"), ("alert", "alerted")]
+    assert "not answered" in done["history"][0]["detail"]
