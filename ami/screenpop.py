@@ -68,10 +68,11 @@ class ScreenPops:
                 return  # AgentConnect came first: popped already
             self._start(match.group(1), call.linkedid, event["Channel"], call.caller, call.queue, when, bridged=True)
         elif name in ("BridgeLeave", "Hangup"):  # the end of a bridged pop (a queue's ends at AgentComplete)
-            for agent, board in self._desks.items():
-                if board.channel is not None and board.channel == event.get("Channel") and board.bridged:
-                    self._end(agent, event.get("Linkedid", ""), {"reason": name.lower(), "talk_s": ""})
-                    break
+            match = AGENT_CHANNEL.match(event.get("Channel", ""))
+            agent = match.group(1) if match is not None else ""
+            board = self._desks.get(agent)
+            if board is not None and board.bridged and board.channel == event["Channel"] and board.linkedid:
+                self._end(agent, board.linkedid, {"reason": name.lower(), "talk_s": ""})
 
     def _start(self, agent: str, linkedid: str, channel: str | None, caller: str | None, queue: str | None,
                when: str, *, bridged: bool) -> None:

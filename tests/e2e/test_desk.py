@@ -163,6 +163,10 @@ def test_the_pop_reaches_the_answering_agent_only_and_a_supervisor_listens(desk:
         event = wait_for(spy_started, 15, "ChanSpyStart from Asterisk")
         assert event["SpyeeChannel"] == spied["channel"]
         assert event["SpyerChannel"].startswith("PJSIP/109-")
+        # The supervisor's channel runs ChanSpy on exactly that channel, quiet, leaving with it (qE).
+        channels = system.sandbox("rx", "core show channels concise").stdout.splitlines()
+        spyer = next(line.split("!") for line in channels if line.startswith(event["SpyerChannel"] + "!"))
+        assert spyer[5:7] == ["ChanSpy", f"{spied['channel']},qE"]
         caller.join(90)
         call, phone = outcome["call"]  # type: ignore[misc]
         try:
