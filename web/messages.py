@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from store import dispatch, messages, protocols
+from store import desk, dispatch, messages, protocols
 from store.clock import now_iso
 from store.messages import MessageError
 from store.protocols import ProtocolError
@@ -75,12 +75,24 @@ async def create_message(request: web.Request) -> web.Response:
     if unknown:
         name = sorted(unknown)[0]
         raise _error(web.HTTPBadRequest, "unknown field; a message takes client_code, linkedid, text, fields", name)
+    linkedid = body.get("linkedid")
+
+    def create(db):
+        # An agent takes a message on a call that reached them (their screen popped it, or they answered).
+        if user.role == "agent" and not (isinstance(linkedid, str) and desk.reached(db, user.agent_id or "", linkedid)):
+            return None
+        return messages.create_message(db, body.get("client_code"), user.login, text=body.get("text"),
+                                       fields=body.get("fields"), linkedid=linkedid)
+
+    if user.role == "agent" and linkedid is None:
+        raise _error(web.HTTPBadRequest, "an agent takes a message on a call: the call's linkedid is required",
+                     "linkedid")
     try:
-        message = await request.app[STORE].write(lambda db: messages.create_message(
-            db, body.get("client_code"), user.login, text=body.get("text"), fields=body.get("fields"),
-            linkedid=body.get("linkedid")))
+        message = await request.app[STORE].write(create)
     except MessageError as exc:
         raise _error(web.HTTPBadRequest, str(exc), exc.field) from None
+    if message is None:
+        raise not_found("call")
     request.app[MESSAGING].wake()
     return web.json_response(message.as_json(), status=201,
                              headers={"Location": f"/api/messages/{message.id}"})

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
+from ami.live import LiveState
 from dispatch.kannel import SmsGateway
 from dispatch.mail import Mailer, MailSettings
 from dispatch.scheduler import Channels, Dispatcher
@@ -163,11 +164,16 @@ async def world(tmp_path: Path, kannel: KannelSession, smtp: Smtp, steps: list[d
     channels = Channels(sms=sms, email=Mailer(MailSettings(smtp.host, smtp.port, "dispatch@permanence.test",
                                                            security="none", timeout=5)), public_url=base)
     alerts: list[list[dict]] = []
-    dispatcher = Dispatcher(store, channels, clock=lambda: datetime.now(UTC), poll_interval=0.2,
-                            on_alerts=alerts.append)
-    app = make_app(store, tmp_path / "recordings",
+    live = LiveState()  # the live view the supervisors' wallboard follows (GET /api/live)
+
+    def publish(open_alerts: list[dict]) -> None:
+        alerts.append(open_alerts)
+        live.set_alerts(open_alerts)
+
+    dispatcher = Dispatcher(store, channels, clock=lambda: datetime.now(UTC), poll_interval=0.2, on_alerts=publish)
+    app = make_app(store, tmp_path / "recordings", live=live,
                    messaging=MessagingSettings(kannel.kannel.settings.inbound_token, "CA", dispatcher.wake))
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=1)  # an open live stream would hold cleanup up to a heartbeat
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", kannel.web_port).start()
     task = asyncio.create_task(dispatcher.run())

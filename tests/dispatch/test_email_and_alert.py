@@ -3,6 +3,8 @@ the dispatcher on the live view, until an admin acknowledges it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 import aiohttp
@@ -62,23 +64,24 @@ async def test_a_link_followed_after_its_deadline_is_late(world: World) -> None:
 @pytest.mark.parametrize("steps", [[{"channel": "sms", "to": "on_call", "wait_s": 1},
                                     {"channel": "email", "to": "backup", "wait_s": 1}, {"channel": "alert"}]])
 async def test_every_step_failing_alerts_the_dispatcher_until_acknowledged(world: World) -> None:
-    message = await world.take()
-    await world.until(lambda: world.alerts and world.alerts[-1], 15, "an alert published for the live view")
-    [alert] = world.alerts[-1]
-    assert (alert["message_id"], alert["client_code"]) == (message.id, "1000")
-    assert "fuite d'eau" in alert["text"]
-    assert await world.results(message.id) == [("sms", "sent"), ("sms", "no_reply"), ("email", "sent"),
-                                               ("email", "no_reply"), ("alert", "alerted")]
-    assert (await world.message(message.id))[0].status == "failed"
     async with aiohttp.ClientSession(world.base) as http:
         async with http.post("/api/login", json={"login": "root", "password": PASSWORDS["root"]}) as login:
-            token = (await login.json())["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        async with http.post(f"/api/messages/{message.id}/acknowledge", headers=headers) as ack:
-            assert ack.status == 204
+            headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        async with http.get("/api/live", headers=headers) as stream:  # the wallboard's stream, from before
+            assert (await _snapshot(stream))["alerts"] == []
+            message = await world.take()
+            alerted = await _snapshot(stream, lambda s: s["alerts"] != [])
+            [alert] = alerted["alerts"]
+            assert (alert["message_id"], alert["client_code"]) == (message.id, "1000")
+            assert "fuite d'eau" in alert["text"]
+            assert await world.results(message.id) == [("sms", "sent"), ("sms", "no_reply"), ("email", "sent"),
+                                                       ("email", "no_reply"), ("alert", "alerted")]
+            assert (await world.message(message.id))[0].status == "failed"
+            async with http.post(f"/api/messages/{message.id}/acknowledge", headers=headers) as ack:
+                assert ack.status == 204
+            assert (await _snapshot(stream, lambda s: s["alerts"] == []))["alerts"] == []
         async with http.post(f"/api/messages/{message.id}/acknowledge", headers=headers) as twice:
             assert twice.status == 409
-    await world.until(lambda: world.alerts[-1] == [], 5, "the alert gone from the live view")
     assert (await world.results(message.id))[-1] == ("alert", "acknowledged")
 
 
@@ -95,6 +98,18 @@ async def test_steps_that_cannot_start_are_failed_attempts_and_the_next_runs_at_
         (0, "sms", "failed", f"no contact {world.backup}"), (1, "email", "sent", history[1].detail)]
     assert "Pour confirmer" not in world.smtp.inbox.messages[0].get_content()  # Marie reads French
     assert "Confirmez que vous l'avez reçu" in world.smtp.inbox.messages[0].get_content()
+
+
+async def _snapshot(stream: aiohttp.ClientResponse, wanted=lambda s: True, timeout: float = 15) -> dict:
+    """The next snapshot of the live view's event stream that is `wanted`."""
+    async def read() -> dict:
+        async for line in stream.content:
+            if line.startswith(b"data: "):
+                snapshot = json.loads(line[6:])
+                if wanted(snapshot):
+                    return snapshot
+        raise AssertionError("the live stream ended")
+    return await asyncio.wait_for(read(), timeout)
 
 
 async def _status(world: World, message_id: int, status: str) -> bool:

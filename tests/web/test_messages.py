@@ -113,3 +113,27 @@ async def test_the_sms_gateways_route_wants_its_secret(api: Api) -> None:
     for query in ("", "?token=&from=%2B15145550123&text=ABCD", "?token=guess&from=%2B15145550123&text=ABCD"):
         resp = await api.client.get(f"/api/sms/inbound{query}")
         assert resp.status == 404, query
+
+
+async def test_an_agent_takes_messages_only_on_calls_that_reached_them(api: Api) -> None:
+    from store import agents, desk, users
+    from web import hash_password
+
+    def seed(db) -> None:
+        agents.add_agent(db, "101", "Alice Agent", "agent-101-secret", "permanence")
+        users.add_user(db, "agent101", hash_password("agent-101-password", log2_n=10), "agent", agent_id="101")
+        desk.record_pop(db, "1700000000.7", "101", "2026-01-01T10:00:00.000Z")
+
+    await api.store.write(seed)
+    resp = await api.client.post("/api/login", json={"login": "agent101", "password": "agent-101-password"})
+    headers = {"Authorization": f"Bearer {(await resp.json())['token']}"}
+    taken = await api.client.post("/api/messages", headers=headers, json={
+        "client_code": "1000", "linkedid": "1700000000.7", "fields": {"name": "M. Tremblay"}})
+    assert taken.status == 201 and (await taken.json())["created_by"] == "agent101"
+    elsewhere = await api.client.post("/api/messages", headers=headers, json={
+        "client_code": "1000", "linkedid": "1700000000.8", "text": "x"})
+    assert elsewhere.status == 404
+    without = await api.client.post("/api/messages", headers=headers, json={"client_code": "1000", "text": "x"})
+    assert without.status == 400 and (await without.json())["field"] == "linkedid"
+    listed = await (await api.client.get("/api/messages", headers=await _headers(api, "root"))).json()
+    assert len(listed["messages"]) == 1
