@@ -98,6 +98,7 @@ class ScreenPops:
     async def _pop(self, agent: str, linkedid: str, caller: str | None, queue: str | None, when: str) -> None:
         call = self.live.calls.get(linkedid)
         client_code = call.client_code if call is not None else None
+        did = call.did if call is not None else None
         caller = caller or (call.caller if call is not None else None)
         if caller in ("", "<unknown>"):
             caller = None
@@ -105,13 +106,13 @@ class ScreenPops:
         def build(db) -> dict:
             desk.record_pop(db, linkedid, agent, when)  # first: from now on the agent may read and wrap up
             return desk.screen_pop(db, linkedid, agent, client_code=client_code, caller_number=caller,
-                                   queue=queue, at=when, region=self.region)
+                                   queue=queue, at=when, region=self.region, did=did)
 
         try:
             pop = await self.store.write(build)
         except Exception:
             log.exception("screen pop of call %s for agent %s failed", linkedid, agent)
-            pop = {"linkedid": linkedid, "agent": agent, "at": when, "queue": queue,
+            pop = {"linkedid": linkedid, "agent": agent, "at": when, "queue": queue, "did": None,
                    "caller": {"number": caller, "known": False}, "earlier_calls": [], "client": None,
                    "ivr_path": [], "wrapup": None}
         board = self._desk(agent)

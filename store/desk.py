@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import sqlite_utils
 
 from .callers import get_caller
-from .clients import get_client
+from .clients import get_client, get_did
 from .clock import now_iso
 from .infopages import list_infopages, section_json
 from .ivr_path import ivr_path
@@ -97,9 +97,10 @@ def earlier_calls(db: sqlite_utils.Database, client_code: str, numbers: list[str
 
 
 def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, client_code: str | None,
-               caller_number: str | None, queue: str | None, at: str, region: str) -> dict:
+               caller_number: str | None, queue: str | None, at: str, region: str, did: str | None = None) -> dict:
     """Everything the agent's screen shows when the call reaches them: the caller's record and earlier
-    calls, the client and its InfoPages (addresses, hours, products, instructions…), the IVR path so far."""
+    calls, the client and its InfoPages (addresses, hours, products, instructions…), the number dialled
+    and its label, the IVR path so far."""
     client = get_client(db, client_code) if client_code else None
     numbers: list[str] = []
     e164 = None
@@ -117,8 +118,10 @@ def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, clien
     caller: dict = {"number": e164 or caller_number, "known": count > 1 or bool(earlier), "calls_count": count,
                     "name": record.name if record else None, "notes": record.notes if record else "",
                     "first_call_at": record.first_call_at if record else None}
+    number = get_did(db, did) if did else None  # which of the client's numbers: "urgences" is answered otherwise
     return {
         "linkedid": linkedid, "agent": agent_id, "at": at, "queue": queue,
+        "did": None if did is None else {"number": did, "label": number.label if number else ""},
         "caller": caller,
         "earlier_calls": earlier,
         "client": None if client is None else {

@@ -106,7 +106,8 @@ OPENAPI_PATHS: dict = {
         "tags": ["desk"],
         "summary": "The logged-in agent's screen pops as Server-Sent Events (agents only)",
         "description": "A `pop` event when a call reaches the agent: the caller's record and earlier calls "
-                       "(with their wrap-ups), the client (code, name, language, InfoPages), the queue and "
+                       "(with their wrap-ups), the client (code, name, language, InfoPages), the number dialled "
+                       "and its label, the queue and "
                        "the IVR path so far; an `ended` event when the call leaves them. On opening, the pop "
                        "of the call the agent is on, if any. Only the agent's own calls; anyone else gets 404.",
         "responses": {

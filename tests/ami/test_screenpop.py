@@ -21,6 +21,7 @@ LINKEDID = "1795462796.7"
 
 def _seed(db) -> None:
     clients.add_client(db, "1000", "Plomberie Démo")
+    clients.add_did(db, "+15145550100", "1000", "accueil")
     calls.save_call(db, CallRecord(linkedid="1795000000.1", client_code="1000", started_at="2026-11-01T10:00:00Z",
                                    disposition="answered", caller_number="5145551234", agent="102"))
     calls.save_call(db, CallRecord(linkedid="1795000001.1", client_code="1000", started_at="2026-11-02T10:00:00Z",
@@ -46,6 +47,7 @@ async def test_the_pop_follows_agent_connect_and_complete(tmp_path):
         [(seq, kind, pop)] = pops.since("101", 0)
         assert kind == "pop" and pops.current("101") == pop
         assert pop["linkedid"] == LINKEDID and pop["agent"] == "101" and pop["queue"] == "1000-accueil"
+        assert pop["did"] == {"number": "+15145550100", "label": "accueil"}
         assert pop["client"] == {"code": "1000", "name": "Plomberie Démo", "language": "fr", "infopages": []}
         assert pop["caller"]["number"] == "+15145551234" and pop["caller"]["known"] is True
         assert [c["linkedid"] for c in pop["earlier_calls"]] == ["1795000000.1"]

@@ -36,6 +36,7 @@ def test_the_pop_shows_and_the_wrap_up_is_kept(browser, portal):
     assert dana.text("#pop-caller") == "+15145551111"
     assert dana.text("#pop-client") == "1000 — Cabinet Dupont (fr)"
     assert dana.text("#pop-queue") == "accueil"
+    assert dana.text("#pop-did") == "+15145550100 (principal)"
     assert dana.text("#pop-history-label") == "Appels de ce numéro"
     assert dana.text("#pop-infopages section.instructions h4") == "Consignes"
     assert "technicien de garde" in dana.text("#pop-infopages section.instructions p")

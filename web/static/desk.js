@@ -40,6 +40,7 @@
     const client = pop.client;
     $("pop-client").textContent = client ? `${client.code} — ${client.name} (${client.language})` : "—";
     $("pop-queue").textContent = pop.queue || "—";
+    $("pop-did").textContent = pop.did ? [pop.did.number, pop.did.label ? `(${pop.did.label})` : ""].join(" ").trim() : "—";
     $("pop-history-label").textContent = labels[caller.known ? "desk.known_caller" : "desk.unknown_caller"];
     $("pop-history").textContent = caller.known ? String(caller.calls_count) : "";
     $("pop-notes").textContent = caller.notes || "";
