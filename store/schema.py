@@ -422,4 +422,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX message_history_message ON message_history(message_id, id);
     CREATE INDEX message_history_sent ON message_history(channel, recipient, id) WHERE result = 'sent';
     """,
+    # 12: each client's script, the questions an agent asks on its calls (JSON, checked by callscript
+    # before it is kept); one per client, replaced whole.
+    """
+    CREATE TABLE call_scripts (
+        client_code TEXT PRIMARY KEY REFERENCES clients(code),
+        questions TEXT NOT NULL CHECK (json_valid(questions)),
+        updated_at TEXT NOT NULL
+    );
+    """,
 ]
