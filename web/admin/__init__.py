@@ -1,4 +1,4 @@
-"""The admin API under /api/admin/: clients (their directory, InfoPages and on-call schedule), DIDs, users,
+"""The admin API under /api/admin/: clients (their directory, InfoPages, on-call schedule and script), DIDs, users,
 agents and their queues, queues, IVR menus, Asterisk.
 
 Who: admins change everything; supervisors read clients, DIDs, menus, agents and queues (never users) and
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, queues, users
+from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, queues, script, users
 from .settings import SETTINGS, AdminSettings, AsteriskAdmin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,6 +35,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("DELETE", "/api/admin/clients/{code}/oncall/rotation", oncall.delete_rotation),
     ("POST", "/api/admin/clients/{code}/oncall/overrides", oncall.create_override),
     ("DELETE", "/api/admin/clients/{code}/oncall/overrides/{id}", oncall.delete_override),
+    ("GET", "/api/admin/clients/{code}/script", script.get_script),
+    ("PUT", "/api/admin/clients/{code}/script", script.put_script),
+    ("DELETE", "/api/admin/clients/{code}/script", script.delete_script),
     ("GET", "/api/admin/dids", dids.list_dids),
     ("POST", "/api/admin/dids", dids.create_did),
     ("GET", "/api/admin/dids/{did}", dids.get_did),
@@ -66,6 +69,6 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/admin/asterisk/reload", asterisk.reload),
 )
 
-DOCUMENTED = (doc, clients, dids, users, agents, queues, menus, asterisk, directory, oncall)
+DOCUMENTED = (doc, clients, dids, users, agents, queues, menus, asterisk, directory, oncall, script)
 
 __all__ = ["DOCUMENTED", "ROUTES", "SETTINGS", "AdminSettings", "AsteriskAdmin"]
