@@ -17,7 +17,18 @@ from dispatch import kannel
 from store import ClientError, UserError, checkin, clients, menus
 from web import hash_password
 
-from . import __version__, agents_cli, contacts_cli, demo, ivr_cli, prompts_cli, queues_cli, recordings_cli, users_cli
+from . import (
+    __version__,
+    agents_cli,
+    contacts_cli,
+    demo,
+    ivr_cli,
+    prompts_cli,
+    queues_cli,
+    recordings_cli,
+    script_cli,
+    users_cli,
+)
 from .cliutil import CLIError, add_group, open_db
 from .config import Config, ConfigError, load
 from .dispatching import kannel_settings
@@ -203,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     queues_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
+    script_cli.register(sub)
     users_cli.register(sub)
     return parser
 
