@@ -67,6 +67,11 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
         "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
     }
+    # Kannel for the SMS steps of dispatch (tests/dispatch/kannel.py starts it with these settings).
+    from tests.dispatch.kannel import test_settings
+
+    sms = test_settings(directory / "kannel", f"http://127.0.0.1:{values['web_port']}/api/sms/inbound")
+    values["kannel"] = sms
     path = directory / "permanence.toml"
     path.write_text(
         f"""mode = "demo"
@@ -99,6 +104,17 @@ outbound = "127.0.0.1:{values['outbound_port']}"
 ring_s = 10
 [dispatch]
 poll_interval = 0.2
+[sms]
+sender = "{sms.sender}"
+sendsms_port = {sms.sendsms_port}
+sendsms_password = "{sms.sendsms_password}"
+admin_port = {sms.admin_port}
+admin_password = "{sms.admin_password}"
+smsbox_port = {sms.smsbox_port}
+inbound_url = "{sms.inbound_url}"
+inbound_token = "{sms.inbound_token}"
+fake_port = {sms.fake_port}
+kannel_dir = "{sms.directory}"
 """,
         encoding="utf-8",
     )

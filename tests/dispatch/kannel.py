@@ -65,14 +65,19 @@ def parse(log: bytes) -> list[Sms]:
     return out
 
 
+def test_settings(directory: Path, inbound_url: str) -> KannelSettings:
+    """A Kannel with the fake SMS centre, on free ports, with fresh passwords."""
+    return KannelSettings(
+        sender=SENDER, host="127.0.0.1", sendsms_port=free_port(), sendsms_user="permanence",
+        sendsms_password=secrets.token_hex(8), admin_port=free_port(), admin_password=secrets.token_hex(8),
+        smsbox_port=free_port(), inbound_url=inbound_url, inbound_token=secrets.token_hex(8),
+        directory=directory, smsc="fake", fake_port=free_port())
+
+
 class Kannel:
-    def __init__(self, directory: Path, inbound_url: str) -> None:
+    def __init__(self, directory: Path, inbound_url: str, settings: KannelSettings | None = None) -> None:
         self.directory = directory
-        self.settings = KannelSettings(
-            sender=SENDER, host="127.0.0.1", sendsms_port=free_port(), sendsms_user="permanence",
-            sendsms_password=secrets.token_hex(8), admin_port=free_port(), admin_password=secrets.token_hex(8),
-            smsbox_port=free_port(), inbound_url=inbound_url, inbound_token=secrets.token_hex(8),
-            directory=directory, smsc="fake", fake_port=free_port())
+        self.settings = settings or test_settings(directory, inbound_url)
         self.conf = write(self.settings)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.fake_log = directory / "fakesmsc.log"

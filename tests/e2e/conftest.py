@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dispatch.kannel import Kannel
 from tests.support import REPO, free_port, wait_for, write_test_config
 
 BIN = Path(sys.executable).parent
@@ -32,6 +33,7 @@ class System:
     serve_log: Path
     sandbox_dir: Path
     serve: subprocess.Popen[bytes] | None = None
+    kannel: Kannel | None = None  # the SMS gateway dispatch sends through, with its fake SMS centre
 
     @property
     def web(self) -> str:
@@ -171,10 +173,14 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     started = system.sandbox("start")
     if started.returncode != 0:
         pytest.fail(f"the Asterisk sandbox did not start:\n{started.stdout}\n{started.stderr}")
+    settings = values["kannel"]
+    system.kannel = Kannel(settings.directory, settings.inbound_url, settings)
     try:
+        system.kannel.start()
         system.serve_log.write_text("")
         system.start_serve()
         yield system
     finally:
         system.stop_serve()  # whichever serve runs now (tests may have restarted it)
+        system.kannel.stop()
         system.sandbox("stop")

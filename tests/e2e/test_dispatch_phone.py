@@ -5,6 +5,7 @@ and the contact presses 1 (RFC 2833) — delivered; busy — the next step at on
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -114,7 +115,7 @@ def on_call(system: System) -> str:
     """Client 1000's on-call contact (its mobile is the sipp UAS); an admin's token."""
     token = system.login("admin", ADMIN_PASSWORD)
     contact = _api(system, token, "POST", "/api/admin/clients/1000/contacts",
-                   {"name": "Marie Gagnon", "mobile": MOBILE, "language": "fr"})
+                   {"name": "Marie Gagnon", "mobile": MOBILE, "sms": True, "language": "fr"})
     _api(system, token, "PUT", "/api/admin/clients/1000/oncall/rotation",
          {"period": "weekly", "handover": "08:00", "starts_on": "2020-01-06", "contacts": [contact["id"]]})
     return token
@@ -149,6 +150,36 @@ def test_the_contact_answers_presses_1_and_the_message_is_delivered(system: Syst
     assert done["history"][0]["recipient"] == MOBILE and done["confirmed_by"] == MOBILE
     spoken = Path(system.values["recordings"]) / "dispatch" / f"message-{done['history'][0]['id']}.wav"
     assert spoken.stat().st_size > 8000  # the message as read to the contact (8 kHz, over half a second)
+
+
+def test_an_sms_left_unanswered_then_the_phone_call_confirmed(system: System, on_call: str, tmp_path: Path) -> None:
+    """The whole chain on real parts: SMS through Kannel with its code → no reply by the deadline → the
+    call to the same mobile, answered, 1 pressed → delivered; each attempt in the history."""
+    assert system.kannel is not None
+    sent_before = len(system.kannel.sent())
+    [pcap] = write_keypresses("1", tmp_path, 0)
+    mobile = _mobile(system, _INVITE + _ANSWER_PRESS_1.replace("{pcap}", str(pcap)), tmp_path)
+    try:
+        message = _message(system, on_call, [{"channel": "sms", "to": "on_call", "wait_s": 4},
+                                             {"channel": "phone", "to": "on_call", "wait_s": 60}],
+                           "Mme Roy, chauffe-eau en panne, rappeler au 514 555 0111")
+        sms = wait_for(lambda: [m for m in system.kannel.sent()[sent_before:] if m.to == MOBILE], 10,
+                       "the SMS at the fake SMS centre")
+        assert "chauffe-eau en panne" in sms[0].text and re.search(r"répondez [A-Z0-9]{4}$", sms[0].text)
+        done = wait_for(lambda: _read(system, on_call, message["id"])["status"] == "delivered"
+                        and _read(system, on_call, message["id"]), 50, "no reply, then the call confirmed")
+        out, err = mobile.communicate(timeout=40)
+        assert mobile.returncode == 0, (out, err)
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+    assert [(e["step"], e["channel"], e["result"]) for e in done["history"]] == [
+        (0, "sms", "sent"), (0, "sms", "no_reply"), (1, "phone", "sent"), (1, "phone", "confirmed")]
+    no_reply, call = done["history"][1], done["history"][2]
+    assert no_reply["at"] >= done["history"][0]["deadline"] and call["at"] >= no_reply["at"]
+    assert done["confirmed_by"] == MOBILE and len([m for m in system.kannel.sent()[sent_before:]
+                                                   if m.to == MOBILE]) == 1
 
 
 def test_a_busy_mobile_is_no_answer_and_the_next_step_starts_at_once(system: System, on_call: str,
