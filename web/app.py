@@ -28,6 +28,7 @@ from . import (
     openapi,
     pages,
     recordings,
+    script,
     security,
     stats,
     supervise,
@@ -94,6 +95,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/live", live_stream)
     app.router.add_get("/api/agent/events", desk.agent_events)
     app.router.add_post("/api/calls/{linkedid}/wrapup", desk.set_wrapup)
+    app.router.add_get("/api/calls/{linkedid}/script", script.get_call_script)
+    app.router.add_post("/api/calls/{linkedid}/script", script.take_message)
     app.router.add_post("/api/supervise", supervise.supervise)
     app.router.add_get("/api/contacts", directory.list_contacts)
     app.router.add_get("/api/infopages", directory.list_infopages)

@@ -32,12 +32,13 @@ from . import (
     oncall,
     pages,
     recordings,
+    script,
     stats,
     supervise,
 )
 
-DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, supervise, directory, oncall,
-                                      messages, confirm, health, metrics, *pages.DOCUMENTED,
+DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, script, supervise, directory,
+                                      oncall, messages, confirm, health, metrics, *pages.DOCUMENTED,
                                       *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
