@@ -54,16 +54,19 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     seen = pops.seq
     current = pops.current(agent)
-    # Who opens the page during a call sees that call at once.
-    await response.write(_event(seen, "pop", current) if current else b": ready\n\n")
-    while True:
-        if not await pops.changed(seen, HEARTBEAT_S):
-            await response.write(b": keep-alive\n\n")
-            continue
-        news = pops.since(agent, seen)
-        seen = pops.seq
-        for seq, kind, data in news:
-            await response.write(_event(seq, kind, data))
+    try:
+        # Who opens the page during a call sees that call at once.
+        await response.write(_event(seen, "pop", current) if current else b": ready\n\n")
+        while True:
+            if not await pops.changed(seen, HEARTBEAT_S):
+                await response.write(b": keep-alive\n\n")
+                continue
+            news = pops.since(agent, seen)
+            seen = pops.seq
+            for seq, kind, data in news:
+                await response.write(_event(seq, kind, data))
+    except ConnectionResetError:
+        return response  # the page went away: nothing to report
 
 
 async def _fields(request: web.Request) -> tuple[str, str]:

@@ -32,8 +32,9 @@ from store.ivr_path import IvrStep
 from web import hash_password
 
 PASSWORDS = {"alice": "alice-portal-1", "bob": "bob-portal-2", "sup": "sup-portal-3", "root": "root-portal-4",
-             "carol": "carol-portal-5", "dana": "dana-portal-6", "ed": "ed-portal-7"}
+             "carol": "carol-portal-5", "dana": "dana-portal-6", "ed": "ed-portal-7", "sue": "sue-portal-8"}
 DESK_AGENTS = (("dana", "201", "Dana Agent"), ("ed", "202", "Ed Agent"))  # agents' accounts and their phones
+SUPERVISOR_PHONE = ("sue", "209", "Sue Superviseure")  # a supervisor who listens from phone 209
 ZONE = ZoneInfo("America/Toronto")
 YESTERDAY = (datetime.now(ZONE) - timedelta(days=1)).date()
 
@@ -154,6 +155,9 @@ def seed(store_path: Path, recordings: Path) -> None:
         for login, agent, name in DESK_AGENTS:
             agents.add_agent(db, agent, name, f"{login}-sip-secret", "permanence")
             users.add_user(db, login, hash_password(PASSWORDS[login], log2_n=10), "agent", agent_id=agent)
+        login, phone, name = SUPERVISOR_PHONE
+        agents.add_agent(db, phone, name, f"{login}-sip-secret", "permanence")
+        users.add_user(db, login, hash_password(PASSWORDS[login], log2_n=10), "supervisor", agent_id=phone)
         for call in CALLS:
             calls.save_call(db, _record(recordings, call))
         ivr_path.add_steps(db, TIMELINE_CALL, [

@@ -14,9 +14,11 @@ from pathlib import Path
 from aiohttp import web
 
 from ami.live import LiveState
+from ami.originate import Originator
 from ami.screenpop import ScreenPops
 from store import Store
 from store.clock import iso
+from tests.support import free_port
 from web import make_app
 from web.admin import AdminSettings
 from web.security import SecuritySettings
@@ -34,6 +36,7 @@ class PortalServer:
         self.store: Store | None = None
         self.live: LiveState | None = None
         self.pops: ScreenPops | None = None
+        self.closed_port = free_port()  # bound by nobody: AMI "unreachable"
         self.url = ""
 
     @property
@@ -52,8 +55,11 @@ class PortalServer:
         self.store.open()
         self.live = LiveState()  # the AMI listener's own live state, fed by feed() below
         self.pops = ScreenPops(self.store, self.live, "CA")  # and its screen pops, after it
+        # No Asterisk behind the portal: the supervisors' Originate goes to a port nobody listens on, and
+        # the page shows the refusal (the call itself is placed in tests/e2e/test_desk.py).
+        originator = Originator("127.0.0.1", self.closed_port, "permanence-originate", "no-asterisk-here", timeout=1.0)
         app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings, pops=self.pops,
-                       admin_settings=self._admin)
+                       admin_settings=self._admin, originator=originator)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

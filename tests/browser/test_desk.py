@@ -87,3 +87,36 @@ def test_only_agents_have_a_desk(browser):
     assert agent.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)") == ["/agent", "/calls"]
     agent.allow_console(r"status of 404")
     assert agent.goto("/stats") == 404
+
+
+def test_a_supervisor_with_a_phone_gets_listen_whisper_barge_on_the_wallboard(browser, portal):
+    sue, sup = browser(), browser()
+    log_in(sue, "sue", "/live")
+    log_in(sup, "sup", "/live")
+    linkedid = "1790000200.1"
+    portal.feed({"Event": "QueueMemberAdded", "Queue": "accueil", "Interface": "PJSIP/202", "MemberName": "Ed Agent",
+                 "Status": "1", "Paused": "0"})
+    portal.feed({"Event": "Newchannel", "Linkedid": linkedid, "Uniqueid": linkedid, "CallerIDNum": "5145558888"})
+    portal.feed({"Event": "AgentConnect", "Linkedid": linkedid, "Queue": "accueil", "Interface": "PJSIP/202",
+                 "MemberName": "Ed Agent", "CallerIDNum": "5145558888", "DestChannel": "PJSIP/202-0000002b"})
+    try:
+        row = "#live-agents tr[data-state=on_call]"
+        sue.wait(f"document.querySelectorAll(\"{row} td.supervise button\").length === 3")
+        labels = sue.eval(f"[...document.querySelectorAll(\"{row} td.supervise button\")].map(b => b.textContent)")
+        assert labels == ["Écouter", "Chuchoter", "Intervenir"]
+        assert sue.eval("document.getElementById('supervise-no-phone')") is None
+        # No Asterisk behind this portal: the API's refusal (502, AMI unreachable) is shown as it came.
+        sue.allow_console(r"status of 502")
+        sue.click(f"{row} button[data-mode=whisper]")
+        sue.wait("document.getElementById('supervise-result').className === 'form-error'")
+        message = sue.text("#supervise-result")
+        assert message.startswith("Supervision refusée : Asterisk did not place the call: AMI 127.0.0.1:")
+        assert "cannot log in as permanence-originate" in message
+        # A supervisor without a phone has no buttons, and is told why.
+        sup.wait(f"document.querySelector(\"{row}\") !== null")
+        assert sup.eval(f"document.querySelectorAll(\"{row} td.supervise button\").length") == 0
+        assert sup.text("#supervise-no-phone") == "Votre compte n'a pas de poste : la supervision se fait depuis un " \
+                                                 "poste SIP."
+    finally:
+        portal.feed({"Event": "AgentComplete", "Linkedid": linkedid, "Queue": "accueil", "Interface": "PJSIP/202"})
+        portal.feed({"Event": "Hangup", "Linkedid": linkedid, "Uniqueid": linkedid})

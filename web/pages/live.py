@@ -1,6 +1,7 @@
 """The live wallboard (supervisors and admins): an empty frame that web/static/live.js fills from the
 Server-Sent Events of GET /api/live — callers waiting per queue with their wait, calls in progress,
-agents and their states. The words the script shows come from the page (data-labels), in the
+agents and their states, and for an agent on a call, listen / whisper / barge buttons (POST
+/api/supervise) when the viewer has a phone. The words the script shows come from the page (data-labels), in the
 viewer's language: the catalogue stays the one place for them."""
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ LABEL_KEYS = (
     "live.connecting", "live.connected", "live.reconnecting", "live.none",
     "agent.ready", "agent.on_call", "agent.wrap_up", "agent.not_ready",
     "callstate.ringing", "callstate.ivr", "callstate.queued", "callstate.talking",
+    "supervise.listen", "supervise.whisper", "supervise.barge", "supervise.placed", "supervise.failed",
 )
 
 
 @page(*STAFF)
 async def live_page(view: Page) -> web.StreamResponse:
     labels = {key: view.t(key) for key in LABEL_KEYS}
-    return view.render("live.html", labels=json.dumps(labels, ensure_ascii=False))
+    # Listen, whisper, barge (POST /api/supervise) ring the viewer's own phone: offered only with one.
+    phone = view.user.agent_id if view.user is not None else None
+    return view.render("live.html", labels=json.dumps(labels, ensure_ascii=False), phone=phone or "")
 
 
 OPENAPI_PATHS: dict = {

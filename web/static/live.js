@@ -7,7 +7,52 @@
   if (!board) return;
   const labels = JSON.parse(board.dataset.labels);
   const status = document.getElementById("live-status");
+  const phone = board.dataset.phone;
+  const token = document.querySelector("meta[name=csrf-token]");
+  const result = document.getElementById("supervise-result");
   let snapshot = null;
+
+  // Listen, whisper, barge: the viewer's own phone rings into the agent's call (POST /api/supervise).
+  const say = (text, className) => {
+    result.textContent = text;
+    result.className = className;
+    result.hidden = false;
+  };
+  async function supervise(agent, mode) {
+    const response = await fetch("/api/supervise", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token.content },
+      body: JSON.stringify({ agent, mode }),
+    }).catch((failure) => ({ ok: false, status: 0, statusText: failure.name, json: async () => ({}) }));
+    let answer = {};
+    try {
+      answer = await response.json();
+    } catch (failure) {
+      // not JSON: the status says it
+    }
+    if (response.ok) {
+      const text = labels["supervise.placed"].replace("{phone}", answer.phone).replace("{agent}", agent);
+      say(text.replace("{mode}", labels[`supervise.${mode}`]), "placed");
+    } else {
+      say(labels["supervise.failed"].replace("{error}", answer.error || `${response.status} ${response.statusText}`),
+        "form-error");
+    }
+  }
+  const controls = (row, agent) => {
+    const td = row.insertCell();
+    td.className = "supervise";
+    const id = agent.interface.split("/").pop();
+    if (!phone || agent.state !== "on_call" || id === phone) return;
+    ["listen", "whisper", "barge"].forEach((mode) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.mode = mode;
+      button.textContent = labels[`supervise.${mode}`];
+      button.addEventListener("click", () => supervise(id, mode));
+      td.append(button);
+    });
+  };
 
   const since = (iso) => (iso ? Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)) : null);
   const duration = (s) => {
@@ -58,6 +103,7 @@
       cell(row, labels[`agent.${agent.state}`] || agent.state, `state ${agent.state}`);
       cell(row, agent.queues.join(", "));
       cell(row, agent.reason || "");
+      controls(row, agent);
     });
     fill("live-calls", snapshot.calls, (row, call) => {
       row.dataset.linkedid = call.linkedid;
