@@ -38,12 +38,11 @@ class PhoneChannel:
         await self._speak(f"{intro} {text}".strip(), lang, message_prompt(attempt.id))
         try:
             call = DispatchCall(attempt.recipient or "", self.outbound, attempt.id, self.ring_s, self.caller_id)
-        except ValueError as exc:
-            raise PhoneError(str(exc)) from None
-        try:
             await self.originator.call(call)
-        except NotAnswered as exc:
-            raise PhoneUnanswered(f"not answered: {exc}") from None
-        except OriginateError as exc:
+        except (ValueError, OriginateError) as exc:
+            # Not heard: its audio goes (the dispatch route removes it after a call that was answered).
+            (self.recordings_dir / f"{message_prompt(attempt.id)}.wav").unlink(missing_ok=True)
+            if isinstance(exc, NotAnswered):
+                raise PhoneUnanswered(f"not answered: {exc}") from None
             raise PhoneError(str(exc)) from None
         return "answered"

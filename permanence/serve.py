@@ -104,7 +104,8 @@ def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None]
     router.add("dnis", DnisRoute(store, config.phone.default_region))
     router.add("ivr", IvrRoute(store, MenuBook(store), prompts))
     router.add("checkin", CheckinRoute(store, prompts, policy, config.phone.default_region))
-    router.add("dispatch", DispatchRoute(store, prompts, config.asterisk.recordings_dir, wake_dispatch))
+    router.add("dispatch", DispatchRoute(store, prompts, config.asterisk.recordings_dir, wake_dispatch,
+                                         config.recordings_dir))
     return router
 
 

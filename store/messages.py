@@ -1,7 +1,8 @@
 """Messages taken for a client, and their history: every dispatch attempt and what came of it.
 
 A message belongs to a client and maybe to a call (linkedid); it has the fields collected and a plain
-text summary. Its status goes pending → dispatching → delivered (someone confirmed) | failed (every
+text summary. A client user reads its messages of its history window (`clients.history_days`), as its
+calls. Its status goes pending → dispatching → delivered (someone confirmed) | failed (every
 step failed: the dispatcher was alerted). The dispatch itself is store.dispatch.
 """
 
@@ -16,6 +17,7 @@ import sqlite_utils
 from . import protocols
 from .clock import now_iso
 from .scope import Scope
+from .visibility import window_start
 
 STATUSES = ("pending", "dispatching", "delivered", "failed")
 MAX_TEXT = 2000
@@ -144,9 +146,16 @@ def create_message(db: sqlite_utils.Database, client_code: str, created_by: str,
     return message
 
 
+def _visible(db: sqlite_utils.Database, scope: Scope) -> tuple[str, list]:
+    """The scope's condition on messages: its client, within the client's history window (as its calls)."""
+    where, params = scope.where()
+    since = window_start(db, scope)
+    return (where, list(params)) if since is None else (f"{where} AND created_at >= ?", [*params, since])
+
+
 def get_message(db: sqlite_utils.Database, scope: Scope, message_id: int) -> Message | None:
     """The message if this scope may see it."""
-    where, params = scope.where()
+    where, params = _visible(db, scope)
     rows = list(db.query(f"SELECT {_COLUMNS} FROM messages WHERE id = ? AND {where}",  # noqa: S608 - fixed fragments
                          [message_id, *params]))
     return _row(rows[0]) if rows else None
@@ -156,7 +165,7 @@ def list_messages(db: sqlite_utils.Database, scope: Scope, *, client_code: str |
                   status: str | None = None, linkedid: str | None = None, before: int | None = None,
                   limit: int = 100) -> list[Message]:
     """Newest first, a page of `limit` below id `before`."""
-    where, params = scope.where()
+    where, params = _visible(db, scope)
     clauses = [where]
     for column, value in (("client_code", client_code), ("status", status), ("linkedid", linkedid)):
         if value is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ivr.prompts import prompt_file
 from recordings.dispatch_prompts import MENU, THANKS, language_of, message_prompt
@@ -22,11 +23,13 @@ WAIT_S = 6.0  # for a key after the menu
 
 class DispatchRoute:
     def __init__(self, store: Store, prompts_dir: str, recordings_dir: str, wake: Callable[[], None],
+                 local_recordings: Path | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
         self.prompts_dir = prompts_dir  # both as Asterisk sees them
         self.recordings_dir = recordings_dir
-        self.wake = wake  # the dispatcher looks at once after a confirmation
+        self.local_recordings = local_recordings  # the same as the back end sees it, to remove the spoken message
+        self.wake = wake
         self.clock = clock
 
     async def __call__(self, session: AGISession) -> None:
@@ -38,6 +41,15 @@ class DispatchRoute:
             return
         language = await self.store.read(lambda db: self._language(db, attempt.message_id, attempt.id))
         message = f"{self.recordings_dir}/{message_prompt(attempt.id)}"
+        try:
+            await self._read(session, attempt, message, language)
+        finally:
+            # Heard or not, the text stays in the message's history; its audio is not kept.
+            if self.local_recordings is not None:
+                (self.local_recordings / f"{message_prompt(attempt.id)}.wav").unlink(missing_ok=True)
+
+    async def _read(self, session: AGISession, attempt: dispatch.Attempt, message: str, language: str) -> None:
+        """The message and the menu, three times at most; 1 confirms (then thanks), 2 or nothing repeats."""
         menu = prompt_file(MENU, client_code="", language=language, prompts_dir=self.prompts_dir)
         for _ in range(MAX_PLAYS):
             key = await session.stream_file(message, "12")
@@ -49,7 +61,7 @@ class DispatchRoute:
                 outcome = await self.store.write(lambda db: dispatch.phone_confirm(db, attempt.id, iso(self.clock())))
                 log.info("dispatch: message %d confirmed by phone: %s", attempt.message_id, outcome.result)
                 if outcome.result == "confirmed":
-                    self.wake()
+                    self.wake()  # the dispatcher looks at once
                 await session.stream_file(prompt_file(THANKS, client_code="", language=language,
                                                       prompts_dir=self.prompts_dir))
                 return

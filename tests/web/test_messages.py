@@ -137,3 +137,17 @@ async def test_an_agent_takes_messages_only_on_calls_that_reached_them(api: Api)
     assert without.status == 400 and (await without.json())["field"] == "linkedid"
     listed = await (await api.client.get("/api/messages", headers=await _headers(api, "root"))).json()
     assert len(listed["messages"]) == 1
+
+
+async def test_a_client_reads_its_messages_of_its_history_window_only(api: Api) -> None:
+    from store import messages
+
+    old = await api.store.write(lambda db: messages.create_message(db, "1000", "root", text="old",
+                                                                   at="2020-01-01T10:00:00.000Z"))
+    new = await (await _post(api, "root", {"client_code": "1000", "text": "new"})).json()
+    alice = await _headers(api, "alice")
+    listed = await (await api.client.get("/api/messages", headers=alice)).json()
+    assert [m["id"] for m in listed["messages"]] == [new["id"]]
+    assert (await api.client.get(f"/api/messages/{old.id}", headers=alice)).status == 404
+    staff = await api.client.get(f"/api/messages/{old.id}", headers=await _headers(api, "root"))
+    assert staff.status == 200
