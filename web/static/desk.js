@@ -91,6 +91,7 @@
     $("pop").hidden = false;
     $("desk-idle").hidden = true;
     setStatus("desk.connected", "connected on-call");
+    desk.dispatchEvent(new CustomEvent("desk:pop", { detail: pop })); // the script's form (script.js)
   }
 
   form.addEventListener("submit", async (event) => {
