@@ -2,10 +2,10 @@
 
 The line is written by aiohttp's access-logger hook rather than a middleware because only then are the
 bytes sent and the whole duration known (a file or an event stream is written after the handler
-returns). Fields: time, request_id, method, path (no query string: filters stay out of the logs),
-route (the template, or null when no route matched), status, bytes (body_bytes), duration_ms, remote
-(the client, behind a trusted proxy too), user (the login, when the request was authenticated),
-user_agent.
+returns). Fields: time, request_id, method, path (no query string: filters stay out of the logs; nor
+a confirmation link's token), route (the template, or null when no route matched), status, bytes
+(body_bytes), duration_ms, remote (the client, behind a trusted proxy too), user (the login, when the
+request was authenticated), user_agent.
 """
 
 from __future__ import annotations
@@ -87,6 +87,17 @@ def body_bytes(request: BaseRequest, response: web.StreamResponse) -> int:
     return declared if declared is not None else response.body_length
 
 
+# Paths whose last segment is a credential (a dispatch email's confirmation link): logged without it.
+SECRET_PATHS = ("/api/messages/confirm/",)
+
+
+def _logged_path(path: str) -> str:
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "{token}"
+    return path
+
+
 def access_record(request: BaseRequest, response: web.StreamResponse, seconds: float) -> dict[str, object]:
     try:
         resource = request.match_info.route.resource  # type: ignore[attr-defined]
@@ -97,7 +108,7 @@ def access_record(request: BaseRequest, response: web.StreamResponse, seconds: f
         "time": now_iso(),
         "request_id": info.request_id if info else None,
         "method": request.method,
-        "path": request.path,
+        "path": _logged_path(request.path),
         "route": resource.canonical if resource is not None else None,
         "status": response.status,
         "bytes": body_bytes(request, response),

@@ -110,3 +110,12 @@ async def test_an_event_stream_carries_the_request_id(tmp_path):
         assert resp.status == 200 and resp.headers["X-Request-Id"] == "live-1"
         assert (await resp.content.readline()).startswith(b"id: ")
         resp.close()
+
+
+async def test_a_confirmation_links_token_stays_out_of_the_log(tmp_path, lines):
+    token = "k" * 32
+    async with serving(tmp_path, access_log=lines.logger) as ops:
+        assert (await ops.client.get(f"/api/messages/confirm/{token}")).status == 404
+        assert (await ops.client.post(f"/api/messages/confirm/{token}")).status == 404
+    for line in lines():
+        assert line["path"] == "/api/messages/confirm/{token}" and token not in json.dumps(line), line
