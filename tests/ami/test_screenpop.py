@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from ami.live import LiveState
 from ami.originate import Spy
 from ami.screenpop import ScreenPops
@@ -66,19 +68,21 @@ async def test_the_pop_follows_agent_connect_and_complete(tmp_path):
         store.close()
 
 
-async def test_a_transferred_call_pops_on_the_agent_it_is_bridged_to(tmp_path):
-    """Agent 101 answers from the queue and transfers blind to 102: each gets the call's pop, then its end."""
+@pytest.mark.parametrize(("stream", "linkedid"), [("blind_transfer", "1795462814.9"),
+                                                  ("attended_transfer", "1795462831.12")])
+async def test_a_transferred_call_pops_on_the_agent_it_is_bridged_to(tmp_path, stream, linkedid):
+    """Agent 101 answers from the queue and transfers to 102 (blind, or attended: 102 sees the call from
+    the consultation on): each gets the call's pop, then its end."""
     store = Store(tmp_path / "s.sqlite3")
     store.open()
     try:
         await store.write(lambda db: clients.add_client(db, "1000", "Plomberie Démo"))
         live = LiveState()
         pops = ScreenPops(store, live, "CA")
-        for event in load_stream(STREAM.with_name("blind_transfer.jsonl")):
+        for event in load_stream(STREAM.with_name(f"{stream}.jsonl")):
             live.feed(event, "t")
             pops.feed(event, iso_time(event))
             await pops.drain()
-        linkedid = "1795462814.9"
         for agent in ("101", "102"):
             assert [(kind, data["linkedid"]) for _, kind, data in pops.since(agent, 0)] == \
                 [("pop", linkedid), ("ended", linkedid)], agent
