@@ -152,6 +152,7 @@ def cmd_demo_seed(config: Config, args: argparse.Namespace) -> int:
   Demo login              {demo.DEMO_LOGIN} / {password}
                           curl -s -X POST {web}/api/login \\
                             -d '{{"login": "{demo.DEMO_LOGIN}", "password": "{password}"}}'
+  Metrics (Prometheus)    curl -s -H "Authorization: Bearer {config.web.metrics_token}" {web}/metrics
 """)
     return 0
 

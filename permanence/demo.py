@@ -31,6 +31,8 @@ def init_config(path: Path) -> bool:
         "[paths]\nrecordings = \"var/recordings\"\nprompts = \"svi_prompts\"\n\n"
         f"[ami]\nsecret = \"{secrets.token_hex(16)}\"\naction_secret = \"{secrets.token_hex(16)}\"\n"
         f"originate_secret = \"{secrets.token_hex(16)}\"\n\n"
+        # /metrics answers only with this token (Authorization: Bearer …); empty would turn it off
+        f"[web]\nmetrics_token = \"{secrets.token_hex(24)}\"\n\n"
         f"[asterisk]\nsoftphone_user = \"agent1\"\nsoftphone_secret = \"{secrets.token_hex(8)}\"\n"
         # the sandbox's /etc/asterisk (scripts/asterisk-sandbox): where the admin API's reload writes
         "config_dir = \"var/asterisk/etc\"\n",

@@ -9,6 +9,7 @@ import pytest
 
 from agi import FastAGIServer
 from ami import CallListener, make_client
+from permanence import demo
 from permanence.config import ConfigError, load
 from permanence.operations import health_checks, metrics_registry
 from store import Store
@@ -72,3 +73,15 @@ def test_a_weak_or_odd_metrics_token_is_refused(tmp_path, token):
     path.write_text('mode = "demo"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[web\] metrics_token must be 32"):
         load(path, env={"PERMANENCE_WEB_METRICS_TOKEN": token})
+
+
+async def test_the_demo_configuration_has_its_own_metrics_token(tmp_path):
+    first, second = tmp_path / "a" / "demo.toml", tmp_path / "b" / "demo.toml"
+    assert demo.init_config(first) and demo.init_config(second)
+    token = load(first, env={}).web.metrics_token
+    assert len(token) >= 32 and token != load(second, env={}).web.metrics_token  # this machine's own
+    assert not demo.init_config(first) and load(first, env={}).web.metrics_token == token  # kept once written
+    async with serving(tmp_path, metrics_token=token) as ops:
+        assert (await ops.client.get("/metrics")).status != 200
+        resp = await ops.client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200 and "permanence_http_request_duration_seconds" in await resp.text()
