@@ -431,4 +431,11 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 13: the history filtered by disposition (a rare one — failed, in progress, messages — read through
+    # the start-time index meant walking thousands of rows per page), every client's or one client's,
+    # newest first as the keyset pages read it.
+    """
+    CREATE INDEX calls_disposition_started ON calls(disposition, started_at DESC, linkedid DESC);
+    CREATE INDEX calls_client_disposition_started ON calls(client_code, disposition, started_at DESC, linkedid DESC);
+    """,
 ]

@@ -150,3 +150,14 @@ def test_the_export_page_is_the_listed_rows_shaped_for_csv(history):
         assert [(*(c[f] for f in calls.CALL_FIELDS[:-1]), "true" if c["recovered"] else "false",
                  " ".join(str(r["id"]) for r in c["recordings"]) or None) for c in listed] == page
     assert calls.export_page(history, B, 10, filters=CallFilter(queue="nope"), now=NOW) == []
+
+
+@pytest.mark.parametrize(("scope", "filters", "index"), [
+    (ALL, CallFilter(dispositions=("failed",)), "calls_disposition_started"),
+    (ALL, CallFilter(client_code="1000", dispositions=("voicemail",)), "calls_client_disposition_started"),
+    (A, CallFilter(dispositions=("voicemail",)), "calls_client_disposition_started"),
+])
+def test_a_disposition_page_reads_its_own_index_in_page_order(history, scope, filters, index):
+    sql, args = calls._history(history, scope, 51, ("2026-03-09T00:00:00.000Z", "9"), filters, NOW)
+    plan = " ".join(row[3] for row in history.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    assert f"USING INDEX {index} " in plan and "TEMP B-TREE" not in plan, plan
