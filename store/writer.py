@@ -34,6 +34,11 @@ class _Job:
 _STOP = object()
 
 
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in settled:
+        _settle(future, result, error)
+
+
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if future.cancelled():
         return
@@ -106,6 +111,10 @@ class Writer:
             outcomes = [(job, None, exc) for job in batch]
         self.batches += 1
         self.jobs += len(batch)
+        # One wake-up per event loop and batch, not one per job: under load a batch holds hundreds.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
         for job, result, error in outcomes:
-            if not job.loop.is_closed():
-                job.loop.call_soon_threadsafe(_settle, job.future, result, error)
+            by_loop.setdefault(job.loop, []).append((job.future, result, error))
+        for loop, settled in by_loop.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle_all, settled)

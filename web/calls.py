@@ -59,7 +59,7 @@ async def client_in_view(store: Store, scope: Scope, code: str | None) -> Client
     code = code or scope.client_code
     if code is None:
         return None
-    view = await store.read(lambda db: visible_client(db, scope, code))
+    view = store.read_now(lambda db: visible_client(db, scope, code))  # a point read by key: no thread hop
     if view is None:
         raise not_found("client")
     return view
