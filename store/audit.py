@@ -31,14 +31,22 @@ class AccessFilter:
     at_to: str | None = None  # ISO UTC, exclusive
 
 
+_INSERT_ACCESS = ("INSERT INTO recording_access (recording_id, login, at, address, bytes, status) "
+                  "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM recordings WHERE id = ?)")
+
+
 def record_access(db: sqlite_utils.Database, access: Access) -> None:
     """Append the row. A request for a recording id that does not exist leaves none (there is nothing
     to reference); a refused request for someone else's recording does: it is what an audit is for."""
-    db.execute(
-        "INSERT INTO recording_access (recording_id, login, at, address, bytes, status) "
-        "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM recordings WHERE id = ?)",
-        [access.recording_id, access.login, access.at or now_iso(), access.address, access.bytes,
-         access.status, access.recording_id])
+    record_accesses(db, [access])
+
+
+def record_accesses(db: sqlite_utils.Database, accesses: list[Access], at: str | None = None) -> None:
+    """Append the rows, in order, as record_access does each (one statement for a busy moment's many);
+    a row without its own time gets `at`, or now."""
+    now = at or now_iso()
+    db.conn.executemany(_INSERT_ACCESS, [
+        (a.recording_id, a.login, a.at or now, a.address, a.bytes, a.status, a.recording_id) for a in accesses])
 
 
 def list_access(db: sqlite_utils.Database, scope: Scope, limit: int = 50, before_id: int | None = None,

@@ -72,6 +72,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     metrics.install(app, store, registry, metrics_token)
     app.on_response_prepare.append(access.echo_request_id)
     app[STORE] = store
+    recordings.install(app)  # the recordings' audit log
     app[RECORDINGS_DIR] = recordings_dir
     app[TOKEN_TTL] = token_ttl
     app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}

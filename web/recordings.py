@@ -3,13 +3,15 @@ the audit, for admins.
 
 The audit row is written once the answer is known: after the file has been sent (its status and how
 many body bytes), or with the refusal (404 for a recording that exists but is not the caller's,
-410 for a purged one). It goes through the store's writer without being waited for, so it is kept
-even when the client hangs up mid-transfer. An id that names no recording leaves no row (there is
+410 for a purged one). It goes through the store's writer without being waited for (AuditLog: the
+rows of one turn of the event loop together), so it is kept even when the client hangs up
+mid-transfer. An id that names no recording leaves no row (there is
 nothing to reference).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -24,8 +26,8 @@ from aiohttp.web_request import BaseRequest
 
 from recordings import resolve
 from recordings.files import RecordingError
-from store import calls
-from store.audit import Access, AccessFilter, list_access, record_access
+from store import Store, calls
+from store.audit import Access, AccessFilter, list_access, record_accesses
 from store.clock import now_iso
 
 from . import apidoc
@@ -60,12 +62,46 @@ class AuditedFileResponse(web.FileResponse):
                 report(status, sent)
 
 
+class AuditLog:
+    """The recordings' audit rows on their way to the store: those answered in one turn of the event
+    loop go to the writer together at the end of it (one statement), not one job each — a player
+    seeking through a recording asks for many ranges. Nothing waits for them; a failure is logged."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: list[Access] = []
+
+    def add(self, access: Access) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(access)
+
+    def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            at = now_iso()  # the end of the turn in which they were answered
+            self._store.write_later(lambda db: record_accesses(db, batch, at),
+                                    f"audit of {len(batch)} recording access(es)")
+
+
+AUDIT = web.AppKey("recording_audit", AuditLog)
+
+
+def install(app: web.Application) -> None:
+    """The app's audit log; what is still pending when the app stops goes to the writer then."""
+    app[AUDIT] = AuditLog(app[STORE])
+
+    async def flush(app: web.Application) -> None:
+        app[AUDIT].flush()
+
+    app.on_cleanup.append(flush)
+
+
 def _auditor(request: web.Request, recording_id: int) -> Callable[[int, int], None]:
-    store, login, address = request.app[STORE], request[USER].login, request.remote
+    audit_log, login, address = request.app[AUDIT], request[USER].login, request.remote
 
     def audit(status: int, sent: int) -> None:
-        access = Access(recording_id, login, address, sent, status, at=now_iso())  # when answered, not written
-        store.write_later(lambda db: record_access(db, access), f"audit of recording {recording_id}")
+        audit_log.add(Access(recording_id, login, address, sent, status))  # stamped when the turn ends
 
     return audit
 

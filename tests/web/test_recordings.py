@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from store.audit import Access
 from store.clock import iso, now_iso
+from web.recordings import AuditLog
 
 from .conftest import Api
 from .history_data import with_history
@@ -141,3 +143,20 @@ async def test_a_transfer_cut_short_is_audited_as_such(api: Api):
             break
         await asyncio.sleep(0.05)
     assert [(r["status"], r["bytes"]) for r in rows] == [(499, 0)]
+
+
+async def test_the_accesses_of_one_loop_turn_reach_the_store_as_one_write_in_order(api: Api):
+    who = await with_history(api)
+    rec = (await _recording_ids(api, who["alice"]))[0]
+    log = AuditLog(api.store)
+    await api.store.flush()
+    batches, jobs = api.store.write_stats
+    for n, login in enumerate(("alice", "bob", "root")):
+        log.add(Access(rec, login, "10.0.0.9", n, 206))
+    log.add(Access(999999, "root", "10.0.0.9", 0, 404))  # no such recording: no row, and no harm to the others
+    await asyncio.sleep(0)  # the end of this turn of the loop
+    await api.store.flush()
+    assert api.store.write_stats[1] == jobs + 2  # the four rows in one job, then flush's own
+    rows = (await _audit(api, who["root"], f"recording={rec}"))["access"]
+    assert [(r["login"], r["bytes"]) for r in reversed(rows[:3])] == [("alice", 0), ("bob", 1), ("root", 2)]
+    assert batches < api.store.write_stats[0]
