@@ -66,7 +66,8 @@ def end_step(db: sqlite_utils.Database, message: Message, at: str) -> None:
         return
     ended = db.execute(
         "SELECT 1 FROM message_history WHERE message_id = ? AND step = ? "
-        "AND result IN ('failed', 'no_reply', 'no_answer', 'confirmed')", [message.id, message.step]).fetchone()
+        "AND result IN ('failed', 'no_reply', 'no_answer', 'not_confirmed', 'confirmed')",
+        [message.id, message.step]).fetchone()
     if ended is None:
         add_history(db, message.id, message.steps[message.step].channel, "no_reply", at=at, step=message.step)
 
@@ -115,6 +116,16 @@ def attempt_failed(db: sqlite_utils.Database, attempt: Attempt, at: str, detail:
     and its step ends now (the next look moves on)."""
     db.execute("UPDATE message_history SET result = ?, detail = ? WHERE id = ?", [result, detail[:500], attempt.id])
     _end_now(db, attempt, at)
+
+
+def attempt_ended(db: sqlite_utils.Database, attempt: Attempt, result: str, at: str, detail: str = "") -> bool:
+    """The attempt ended without a confirmation while its step still waited (a call hung up before 1 was
+    pressed): its outcome goes to the history and the step ends now. False if the step was over already."""
+    if not _end_now(db, attempt, at):
+        return False
+    add_history(db, attempt.message_id, attempt.channel, result, at=at, step=attempt.step,
+                recipient=attempt.recipient, detail=detail)
+    return True
 
 
 def _end_now(db: sqlite_utils.Database, attempt: Attempt, at: str) -> bool:

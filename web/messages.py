@@ -206,8 +206,8 @@ OPENAPI_SCHEMAS: dict = {
         "channel": {"type": "string", "enum": ["sms", "phone", "email", "alert"]},
         "recipient": {"type": ["string", "null"]}, "contact_id": {"type": ["integer", "null"]},
         "at": {"type": "string"},
-        "result": {"type": "string", "description": "sending, sent, failed, no_reply, no_answer, busy, confirmed, "
-                                                    "wrong_code, late, alerted, acknowledged"},
+        "result": {"type": "string", "description": "sending, sent, failed, no_reply, no_answer, not_confirmed, "
+                                                    "confirmed, wrong_code, late, alerted, acknowledged"},
         "confirmed_by": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]},
         "deadline": {"type": ["string", "null"]}, "detail": {"type": "string"}}},
 }

@@ -41,15 +41,22 @@ class DispatchRoute:
             return
         language = await self.store.read(lambda db: self._language(db, attempt.message_id, attempt.id))
         message = f"{self.recordings_dir}/{message_prompt(attempt.id)}"
+        pressed = False
         try:
-            await self._read(session, attempt, message, language)
+            pressed = await self._read(session, attempt, message, language)
         finally:
             # Heard or not, the text stays in the message's history; its audio is not kept.
             if self.local_recordings is not None:
                 (self.local_recordings / f"{message_prompt(attempt.id)}.wav").unlink(missing_ok=True)
+            if not pressed:  # hung up, or a voicemail heard it all: no need to wait for the deadline
+                ended = await self.store.write(lambda db: dispatch.attempt_ended(
+                    db, attempt, "not_confirmed", iso(self.clock()), "the call ended without 1 pressed"))
+                if ended:
+                    self.wake()
 
-    async def _read(self, session: AGISession, attempt: dispatch.Attempt, message: str, language: str) -> None:
-        """The message and the menu, three times at most; 1 confirms (then thanks), 2 or nothing repeats."""
+    async def _read(self, session: AGISession, attempt: dispatch.Attempt, message: str, language: str) -> bool:
+        """The message and the menu, three times at most; 1 confirms (then thanks), 2 or nothing repeats.
+        Whether 1 was pressed."""
         menu = prompt_file(MENU, client_code="", language=language, prompts_dir=self.prompts_dir)
         for _ in range(MAX_PLAYS):
             key = await session.stream_file(message, "12")
@@ -64,8 +71,9 @@ class DispatchRoute:
                     self.wake()  # the dispatcher looks at once
                 await session.stream_file(prompt_file(THANKS, client_code="", language=language,
                                                       prompts_dir=self.prompts_dir))
-                return
+                return True
             # 2, another key or none: the message again
+        return False
 
     @staticmethod
     def _language(db, message_id: int, attempt_id: int) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import free_port, wait_for
 
+from .agents import answers
 from .conftest import ADMIN_PASSWORD, System
 from .dtmf import write_keypresses
 
@@ -181,6 +182,25 @@ def test_an_sms_left_unanswered_then_the_phone_call_confirmed(system: System, on
     assert no_reply["at"] >= done["history"][0]["deadline"] and call["at"] >= no_reply["at"]
     assert done["confirmed_by"] == MOBILE and len([m for m in system.kannel.sent()[sent_before:]
                                                    if m.to == MOBILE]) == 1
+
+
+def test_a_contact_who_hangs_up_without_1_ends_the_step_at_once(system: System, on_call: str,
+                                                                  tmp_path: Path) -> None:
+    mobile = _mobile(system, answers("mobile", ring_ms=300, talk_ms=3000), tmp_path)  # answers, hangs up
+    try:
+        message = _message(system, on_call, [{"channel": "phone", "to": "on_call", "wait_s": 120}],
+                           "Rappeler M. Caron")
+        done = wait_for(lambda: _read(system, on_call, message["id"])["status"] == "failed"
+                        and _read(system, on_call, message["id"]), 30, "the call hung up, then the alert")
+        out, err = mobile.communicate(timeout=20)
+        assert mobile.returncode == 0, (out, err)
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+    assert [(e["channel"], e["result"]) for e in done["history"]] == [
+        ("phone", "sent"), ("phone", "not_confirmed"), ("alert", "alerted")]
+    assert done["confirmed_by"] is None
 
 
 def test_a_busy_mobile_is_no_answer_and_the_next_step_starts_at_once(system: System, on_call: str,
