@@ -79,10 +79,11 @@ def desk(system: System) -> Iterator[System]:
     yield system
 
 
-def _call(system: System, work: Path, talk_ms: int) -> tuple[subprocess.CompletedProcess[str], SippAgent]:
-    """A caller from NUMBER through the IVR into the queue; agent 101 answers and hangs up after talk_ms."""
+def _call(system: System, work: Path, talk_ms: int,
+          number: str = NUMBER) -> tuple[subprocess.CompletedProcess[str], SippAgent]:
+    """A caller through the IVR into the queue; agent 101 answers and hangs up after talk_ms."""
     scenario = work / "caller.xml"
-    scenario.write_text(keypress_scenario(QUEUE, work, number=NUMBER, callee_hangs_up=True), encoding="utf-8")
+    scenario.write_text(keypress_scenario(QUEUE, work, number=number, callee_hangs_up=True), encoding="utf-8")
     phone = SippAgent(system, "101", AGENT_SECRETS["101"], work)
     phone.start(answers("101", talk_ms=talk_ms))
     return system.sipp("-sf", str(scenario), "-s", "5145550100", timeout=90), phone
@@ -235,3 +236,40 @@ def test_a_call_transferred_to_another_agent_pops_on_their_screen(desk: System) 
     assert status == 200, body
     call = _wait_call(system, bruno, linkedid)
     assert call["agent"] == "101" and call["transfers"] == 1 and call["wrapup"]["agent_id"] == "102"
+
+
+@pytest.mark.parametrize(("mode", "options"), [("whisper", "qwE"), ("barge", "qBE")])
+def test_whisper_and_barge_spy_with_their_options(desk: System, mode: str, options: str) -> None:
+    system = desk
+    work = Path(tempfile.mkdtemp(dir=system.sandbox_dir.parent, prefix=f"desk-{mode}-"))
+    alice, sophie = system.login("alice101", PASSWORD), system.login("sophie", PASSWORD)
+    stream = follow(system, alice)
+    supervisor = SippAgent(system, "109", AGENT_SECRETS["109"], work)
+    outcome: dict[str, object] = {}
+    try:
+        supervisor.start(answers("109", ring_ms=300, talk_ms=60000))
+        caller = threading.Thread(target=lambda: outcome.update(call=_call(system, work, 12000, "5145557003")))
+        caller.start()
+        wait_for(lambda: "pop" in stream.kinds(), 30, "the pop on agent 101's stream")
+        status, _, body = system.request("POST", "/api/supervise", token=sophie, body={"agent": "101", "mode": mode})
+        assert status == 202, body
+        channel = json.loads(body)["channel"]
+
+        def spying() -> list[str] | None:
+            for line in system.sandbox("rx", "core show channels concise").stdout.splitlines():
+                fields = line.split("!")
+                if fields[0].startswith("PJSIP/109-") and fields[5] == "ChanSpy":
+                    return fields
+            return None
+
+        assert wait_for(spying, 15, f"phone 109 in ChanSpy ({mode})")[6] == f"{channel},{options}"
+        caller.join(90)
+        call, phone = outcome["call"]  # type: ignore[misc]
+        try:
+            assert call.returncode == 0, f"caller:\n{call.stdout[-2000:]}"
+            assert phone.wait(30).returncode == 0
+        finally:
+            phone.stop()
+        assert supervisor.wait(30).returncode == 0  # hung up on with the agent's call (E)
+    finally:
+        supervisor.stop()
