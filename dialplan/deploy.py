@@ -33,7 +33,8 @@ from .render import ETC_ASTERISK, AsteriskSettings, _write_atomic, queue_names, 
 log = logging.getLogger(__name__)
 
 # A generated include → the module whose reload reads it. The others need a restart.
-RELOADS = {"extensions_local.conf": "pbx_config", "queues_local.conf": "app_queue",
+RELOADS = {"extensions_local.conf": "pbx_config", "extensions_queues.conf": "pbx_config",
+           "queues_local.conf": "app_queue",
            "queuerules_local.conf": "app_queue", "pjsip_local.conf": "res_pjsip"}
 MODULE_ORDER = ("res_pjsip", "app_queue", "pbx_config")  # endpoints before the queues that ring them
 

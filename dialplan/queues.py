@@ -1,5 +1,6 @@
 """app_queue's configuration from the data: one block per queue in queues_local.conf, one rule per
-queue that widens its skills over time in queuerules_local.conf.
+queue that widens its skills over time in queuerules_local.conf, and where those skills start in
+extensions_queues.conf (the dialplan sets it before Queue()).
 
 Every queue something names (a menu, the fallback, a membership, a queue's overflow) is rendered; one
 without a stored definition takes the defaults of store.queues.Queue. Each block spells out every
@@ -76,10 +77,33 @@ def queue_block(queue: Queue, members: str) -> str:
 
 def rule_block(queue: Queue) -> str:
     """The queue's penalty rule, named after it: after N seconds in the queue, members up to that
-    penalty may be rung (an absolute QUEUE_MAX_PENALTY; the dialplan sets a starting one, without
+    penalty may be rung (an absolute QUEUE_MAX_PENALTY; the dialplan sets where it starts, without
     which app_queue ignores the rules)."""
     return f"\n[{queue.name}]\n" + "".join(f"penaltychange => {r.after_s},{r.max_penalty}\n"
                                            for r in queue.penalty_rules)
+
+
+def start_penalty(queue: Queue) -> int:
+    """The QUEUE_MAX_PENALTY a caller of a queue with penalty rules starts with: its rule at 0 s, else 0
+    (the most skilled only); the rules widen it from there."""
+    first = queue.penalty_rules[0]
+    return first.max_penalty if first.after_s == 0 else 0
+
+
+def skills_block(queues: Sequence[Queue]) -> str:
+    """The dialplan's starting skills per queue with rules (etc/asterisk/extensions.conf's
+    permanence-queue-start calls it). Asterisk matches extension names ignoring their dashes: two
+    queues that differ only by those cannot be told apart there."""
+    alike: dict[str, list[str]] = {}
+    for q in queues:
+        alike.setdefault(q.name.replace("-", ""), []).append(q.name)
+    for q in queues:
+        if q.penalty_rules and len(alike[q.name.replace("-", "")]) > 1:
+            raise RenderError(f"queues {' and '.join(alike[q.name.replace('-', '')])}: the dialplan cannot tell "
+                              "them apart (Asterisk ignores dashes in names); rename one to give it penalty rules")
+    ruled = [q for q in queues if q.penalty_rules]
+    return "\n[permanence-queue-skills]\n" + "".join(
+        f"exten => {q.name},1,Set(QUEUE_MAX_PENALTY={start_penalty(q)})\n same => n,Return()\n" for q in ruled)
 
 
 def definitions(names: Iterable[str], stored: Iterable[Queue], music: Collection[str]) -> list[Queue]:
@@ -106,7 +130,8 @@ def definitions(names: Iterable[str], stored: Iterable[Queue], music: Collection
 
 def render_queues(queues: Sequence[Queue], members: Sequence[QueueMember],
                   agent_names: Mapping[str, str], head: str) -> dict[str, str]:
-    """queues_local.conf and queuerules_local.conf for these queues (from definitions())."""
+    """queues_local.conf, queuerules_local.conf and extensions_queues.conf for these queues (from
+    definitions())."""
     known = {q.name for q in queues}
     for m in members:
         if m.queue not in known:
@@ -115,4 +140,5 @@ def render_queues(queues: Sequence[Queue], members: Sequence[QueueMember],
         "queues_local.conf": head + "".join(queue_block(q, member_lines(q.name, members, agent_names))
                                             for q in queues),
         "queuerules_local.conf": head + "".join(rule_block(q) for q in queues if q.penalty_rules),
+        "extensions_queues.conf": head + skills_block(queues),
     }

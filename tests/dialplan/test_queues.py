@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,48 @@ SETTINGS_Q = dataclasses.replace(
              QueueMember("2000-support", "102")))
 
 
-@pytest.mark.parametrize("name", ["queues_local.conf", "queuerules_local.conf"])
+@pytest.mark.parametrize("name", ["queues_local.conf", "queuerules_local.conf", "extensions_queues.conf"])
 def test_the_rendered_queues_match_the_golden_files(name):
     text = render_local(SETTINGS_Q)[name]
     golden = GOLDEN / name
     if REGENERATE:
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8"), f"{name} differs from {golden} (see this module's doc)"
+
+
+def test_callers_of_a_queue_with_rules_start_at_its_first_skills():
+    """app_queue applies a rule only after a round of ringing: where the skills start is the dialplan's
+    (a rule at 0 s, else penalty 0 only); queues without rules are not there (every member)."""
+    skills = render_local(SETTINGS_Q)["extensions_queues.conf"]
+    assert "exten => 1000-accueil,1,Set(QUEUE_MAX_PENALTY=0)\n same => n,Return()\n" in skills
+    assert "exten => 2000-support,1,Set(QUEUE_MAX_PENALTY=0)\n" in skills  # its first rule is at 15 s
+    assert "shared-operators" not in skills and "operators" not in skills
+    wider = dataclasses.replace(STORED[0], penalty_rules=(PenaltyRule(0, 3), PenaltyRule(20, 9)))
+    out = render_local(dataclasses.replace(SETTINGS_Q, queue_definitions=(wider, *STORED[1:])))
+    assert "exten => 1000-accueil,1,Set(QUEUE_MAX_PENALTY=3)\n" in out["extensions_queues.conf"]
+    dialplan = (ETC_ASTERISK / "extensions.conf").read_text()
+    assert '#include "extensions_queues.conf"' in dialplan
+    lines = dialplan.splitlines()
+    queued = [i for i, line in enumerate(lines) if re.search(r"(n|\d),Queue\(", line)]
+    assert queued and all("Gosub(permanence-queue-start,s,1(" in lines[i - 1] for i in queued)  # before each
+
+
+def test_queues_the_dialplan_cannot_tell_apart_cannot_have_rules():
+    twin = Queue("1000accueil", None)
+    with pytest.raises(RenderError, match="queues 1000-accueil and 1000accueil: the dialplan cannot tell"):
+        render_local(dataclasses.replace(SETTINGS_Q, queue_definitions=(*STORED, twin)))
+    plain = dataclasses.replace(STORED[0], penalty_rules=())
+    render_local(dataclasses.replace(SETTINGS_Q, queue_definitions=(plain, STORED[2], twin)))  # no rules: fine
+
+
+def test_the_template_leaves_every_setting_to_the_queue():
+    """app_queue reads a static queue's strategy as the first `strategy` of its section, where a
+    template's lines come first: the template must set nothing a queue's block sets."""
+    conf = (ETC_ASTERISK / "queues.conf").read_text()
+    template = conf.split("[permanence-queue](!)")[1].split("#include")[0]
+    keys = {line.split("=")[0].strip() for line in template.splitlines() if "=" in line.split(";")[0]}
+    block = render_local(SETTINGS_Q)["queues_local.conf"].split("\n\n")[1]
+    assert keys and not keys & {line.split(" = ")[0] for line in block.splitlines() if " = " in line}, keys
 
 
 def test_rendering_is_deterministic_whatever_the_order_of_the_data():
