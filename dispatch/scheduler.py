@@ -105,8 +105,8 @@ class Dispatcher:
     # Called with the open alerts (store.dispatch.alerts) whenever they may have changed.
     on_alerts: Callable[[list[dict]], Awaitable[None] | None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    # Calls ringing now: a phone step must not hold up the others while it rings.
-    _calls: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # Sends in flight: a slow SMTP server or a ringing phone must not hold up the other messages.
+    _sending: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def wake(self) -> None:
         """Look now (a new message, a confirmation, an acknowledged alert)."""
@@ -116,9 +116,9 @@ class Dispatcher:
         try:
             await self._loop()
         finally:
-            for call in list(self._calls):
-                call.cancel()
-            await asyncio.gather(*self._calls, return_exceptions=True)
+            for send in list(self._sending):
+                send.cancel()
+            await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def _loop(self) -> None:
         await self.publish_alerts()
@@ -152,11 +152,11 @@ class Dispatcher:
             if plan is not None:
                 plans.append(plan)
         for plan in plans:
-            if plan.attempt is not None and plan.attempt.channel == "phone":
-                call = asyncio.create_task(self._send(plan), name=f"dispatch-call-{plan.attempt.id}")
-                self._calls.add(call)
-                call.add_done_callback(self._calls.discard)
-        await asyncio.gather(*(self._send(p) for p in plans if p.attempt is not None and p.attempt.channel != "phone"))
+            if plan.attempt is not None:
+                # The message waits at its step with its deadline meanwhile: no later look takes it again.
+                send = asyncio.create_task(self._guarded(plan), name=f"dispatch-send-{plan.attempt.id}")
+                self._sending.add(send)
+                send.add_done_callback(self._sending.discard)
         if any(p.attempt is None for p in plans) or self._wake.is_set():
             await self.publish_alerts()
         return len(plans)
@@ -201,6 +201,12 @@ class Dispatcher:
         moves.alert(db, m, len(m.steps) - 1, now)
         log.warning("dispatch: message %d of client %s reached nobody; the dispatcher is alerted", m.id, m.client_code)
         return Plan(m, name)
+
+    async def _guarded(self, plan: Plan) -> None:
+        try:
+            await self._send(plan)
+        except Exception:  # the attempt stays 'sending'; its deadline still moves the message on
+            log.exception("dispatch: sending attempt %s failed unexpectedly", plan.attempt)
 
     async def _send(self, plan: Plan) -> None:
         attempt, message, contact = plan.attempt, plan.message, plan.contact
