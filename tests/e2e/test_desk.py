@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ INFOPAGES = {"sections": [{"kind": "instructions", "title": {"fr": "Consignes", 
 class Stream:
     """An SSE stream read in a thread: its events as (kind, data)."""
     events: list[tuple[str, dict]] = field(default_factory=list)
+    received: list[float] = field(default_factory=list)  # when each event was read (epoch seconds)
     comments: int = 0
     status: int = 0
 
@@ -60,6 +62,7 @@ def follow(system: System, token: str) -> Stream:
                 elif line.startswith("data: "):
                     data += line[6:]
                 elif not line and data:
+                    stream.received.append(time.time())
                     stream.events.append((kind, json.loads(data)))
                     kind, data = "message", ""
 
@@ -133,6 +136,10 @@ def test_the_pop_reaches_the_answering_agent_only_and_a_supervisor_listens(desk:
         pop = wait_for(lambda: next((d for k, d in streams["101"].events if k == "pop"), None), 30,
                        "the pop on agent 101's stream")
         assert pop["agent"] == "101" and pop["linkedid"] != first
+        # On the agent's screen within a second of Asterisk connecting the call (its AgentConnect's time).
+        at = datetime.fromisoformat(pop["at"].replace("Z", "+00:00")).timestamp()
+        latency = streams["101"].received[streams["101"].kinds().index("pop")] - at
+        assert 0 <= latency < 1.0, latency
         assert pop["caller"]["number"] == "+1" + NUMBER and pop["caller"]["known"] is True
         assert pop["caller"]["calls_count"] >= 2
         earlier = pop["earlier_calls"][0]
