@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from .calls import DISPOSITIONS
+from .messages import STATUSES
 
 
 def calls_by_disposition(db: sqlite_utils.Database) -> dict[str, int]:
@@ -14,3 +15,12 @@ def calls_by_disposition(db: sqlite_utils.Database) -> dict[str, int]:
     for disposition, n in db.execute("SELECT disposition, count(*) FROM calls GROUP BY disposition"):
         counts[disposition] = n
     return counts
+
+
+def messages_by_status(db: sqlite_utils.Database) -> dict[str, int]:
+    """Messages by dispatch status, every status (0 included); `alerted` the failed ones not yet taken in hand."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
+        counts[status] = n
+    row = db.execute("SELECT count(*) FROM messages WHERE status = 'failed' AND acknowledged_at IS NULL").fetchone()
+    return {**counts, "alerted": int(row[0])}

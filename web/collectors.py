@@ -19,7 +19,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from store import Store
-from store.counts import calls_by_disposition
+from store.counts import calls_by_disposition, messages_by_status
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +100,16 @@ class AmiCollector(Collector):
 
 
 class CallsCollector(Collector):
-    """Calls in the store by disposition. The query scans the calls table (about half a second per
-    million calls without an index on disposition), so it runs on a store reader thread before the
-    scrape is rendered, at most once per `max_age` seconds, one at a time."""
+    """Calls in the store by disposition, and messages by dispatch status. The calls' query scans the
+    calls table (about half a second per million calls without an index on disposition), so both run on
+    a store reader thread before the scrape is rendered, at most once per `max_age` seconds, one at a
+    time."""
 
     def __init__(self, store: Store, max_age: float = 10.0) -> None:
         self._store = store
         self._max_age = max_age
         self._counts: dict[str, int] | None = None
+        self._messages: dict[str, int] = {}
         self._read_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -118,6 +120,7 @@ class CallsCollector(Collector):
                 return
             try:
                 self._counts = await self._store.read(calls_by_disposition)
+                self._messages = await self._store.read(messages_by_status)
             except (sqlite3.Error, RuntimeError) as exc:
                 log.warning("metrics: calls by disposition not read (%s); the last counts stay", exc)
                 return
@@ -131,3 +134,8 @@ class CallsCollector(Collector):
         for disposition, count in self._counts.items():
             family.add_metric([disposition], count)
         yield family
+        messages = GaugeMetricFamily("permanence_messages", "Messages by dispatch status; alerted: failed ones "
+                                     "the dispatcher has not taken in hand", labels=["status"])
+        for status, count in self._messages.items():
+            messages.add_metric([status], count)
+        yield messages

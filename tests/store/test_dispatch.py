@@ -89,3 +89,13 @@ def test_a_step_ended_early_is_not_also_a_missed_reply(db) -> None:
     assert [m.id for m in dispatch.due(db, iso(T0 + timedelta(seconds=1)))] == [attempt.message_id]
     dispatch.end_step(db, stored, iso(T0 + timedelta(seconds=2)))
     assert [e.result for e in messages.history(db, attempt.message_id)] == ["failed"]
+
+
+def test_messages_by_status_count_the_alerts_not_taken_in_hand(db) -> None:
+    from store.counts import messages_by_status
+
+    for status, acknowledged in (("pending", None), ("failed", None), ("failed", iso(T0)), ("delivered", None)):
+        message = messages.create_message(db, "1000", "root", text="x", at=iso(T0))
+        db.execute("UPDATE messages SET status = ?, acknowledged_at = ? WHERE id = ?",
+                   [status, acknowledged, message.id])
+    assert messages_by_status(db) == {"pending": 1, "dispatching": 0, "delivered": 1, "failed": 2, "alerted": 1}

@@ -70,6 +70,9 @@ async def test_calls_by_disposition_are_the_store_rows(tmp_path):
         assert rows == DISPOSITIONS
         for disposition in ("answered", "abandoned_ivr", "abandoned_queue", "voicemail", "failed"):
             assert sample(samples, "permanence_calls_stored", disposition=disposition) == rows.get(disposition, 0)
+        # Messages by dispatch status, every status present (no message yet: zeros, not missing series).
+        for status in ("pending", "dispatching", "delivered", "failed", "alerted"):
+            assert sample(samples, "permanence_messages", status=status) == 0
 
 
 async def test_stored_calls_are_read_again_once_stale(tmp_path):
