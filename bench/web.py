@@ -45,6 +45,7 @@ FILE_TARGET = 0.9
 DEEP = 0.4  # a deep page starts this far into the filter's calls
 START_TIMEOUT = 60.0
 ROOT = Path(__file__).resolve().parent.parent
+DISPOSITION_INDEXES = ("calls_disposition_started", "calls_client_disposition_started")  # migration 13
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class Latency:
     offset: int  # calls before the page
     p50: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
     p99: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in SIDES})
+    # The in-process side again at the end of the run, once the disposition indexes (migration 13) are
+    # dropped: what the history's pages cost without them.
+    unindexed: dict[str, float] = field(default_factory=dict)  # p50, p99 (ms)
+    local: Callable[[], object] | None = field(default=None, repr=False)
 
     def best(self, what: str, side: str) -> float:
         return min(getattr(self, what)[side], default=math.nan)
@@ -239,6 +244,21 @@ async def _api_calls(report: WebReport, session: aiohttp.ClientSession, base: st
                 latency.p50[side].append(web_load.percentile(times, 0.5))
                 latency.p99[side].append(web_load.percentile(times, 0.99))
     report.latencies = [plan[0] for plan in plans]
+    for latency, _, _, local, _ in plans:
+        latency.local = local
+
+
+def _without_indexes(report: WebReport, db) -> None:
+    """The in-process pages again without migration 13's indexes (the run's last step: the store is the
+    run's own scratch copy)."""
+    for index in DISPOSITION_INDEXES:
+        db.execute(f"DROP INDEX {index}")
+    for latency in report.latencies:
+        if latency.local is None:
+            continue
+        web_load.in_process(latency.local, report.config.warmup)
+        times = web_load.in_process(latency.local, report.config.requests)
+        latency.unindexed = {"p50": web_load.percentile(times, 0.5), "p99": web_load.percentile(times, 0.99)}
 
 
 async def _csv_export(report: WebReport, session: aiohttp.ClientSession, ports: tuple[int, int],
@@ -324,6 +344,8 @@ async def run(config: WebConfig = FULL, directory: Path | None = None,
                 await _csv_export(report, session, server.ports, tokens["admin"], db, server.proc.pid)
                 progress("recordings: whole files and 64 KiB ranges from 16 connections …")
                 fetched = await _recordings(report, session, server.ports, tokens["admin"])
+                progress("api-calls in-process again, without the disposition indexes …")
+                _without_indexes(report, db)
         except (OSError, RuntimeError, aiohttp.ClientError, TimeoutError) as exc:
             report.problems.append(f"web bench: {type(exc).__name__}: {exc}")
         finally:

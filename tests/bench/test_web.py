@@ -23,6 +23,8 @@ async def test_tiny_web_bench_measures_every_figure(tmp_path):
         for side in web.SIDES:
             assert 0 < lat.best("p50", side) <= lat.best("p99", side)
     assert all(lat.offset > 0 for lat in report.latencies if lat.page == "deep")
+    for lat in report.latencies:  # measured again without migration 13's indexes
+        assert 0 < lat.unindexed["p50"] <= lat.unindexed["p99"]
     assert [e.rows for e in report.exports] == [200, 1000]
     for export in report.exports:
         assert export.rate("figure") > 0 and export.rate("baseline") > 0
@@ -31,6 +33,7 @@ async def test_tiny_web_bench_measures_every_figure(tmp_path):
 
     text = web_table(report)
     assert "failures: none" in text and "<= 5" in text and ">= 100000" in text and ">= 0.90" in text
+    assert "migration 13's disposition indexes" in text
     data = web_json(report)
     assert data["ok"] is True and len(data["api_calls"]) == 6 and len(data["recordings"]) == 2
 
