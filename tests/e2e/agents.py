@@ -279,3 +279,18 @@ def _fill(template: str, **values: object) -> str:
     for name, value in values.items():
         template = template.replace("{" + name + "}", str(value))
     return template
+
+
+def agent_account(system: object, login: str, agent_id: str, password: str) -> None:
+    """The web account of agent `agent_id` (one per agent), made once in the session whichever module
+    needs it first; the modules that share it agree on its login and password."""
+    conn = system.db()  # type: ignore[attr-defined]
+    try:
+        taken = conn.execute("SELECT login FROM users WHERE role = 'agent' AND agent_id = ?", [agent_id]).fetchone()
+    finally:
+        conn.close()
+    if taken is not None:
+        assert taken[0] == login, f"agent {agent_id}'s account is {taken[0]}, not {login}"
+        return
+    system.cli("users", "add", login, "--role", "agent", "--agent", agent_id,  # type: ignore[attr-defined]
+               "--password-stdin", stdin=password + "\n")

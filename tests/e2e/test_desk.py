@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import wait_for
 
-from .agents import SippAgent, answers, blind_transfers
+from .agents import SippAgent, agent_account, answers, blind_transfers
 from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, BIN, DEMO_PASSWORD, OTHER_PASSWORD, System
 from .sipp import keypress_scenario
 
@@ -74,8 +74,7 @@ def follow(system: System, token: str) -> Stream:
 @pytest.fixture(scope="module")
 def desk(system: System) -> Iterator[System]:
     for login, agent in (("alice101", "101"), ("bruno102", "102")):
-        system.cli("users", "add", login, "--role", "agent", "--agent", agent, "--password-stdin",
-                   stdin=PASSWORD + "\n")
+        agent_account(system, login, agent, PASSWORD)  # tests/e2e/test_script.py uses 101's too
     system.cli("users", "add", "sophie", "--role", "supervisor", "--agent", "109", "--password-stdin",
                stdin=PASSWORD + "\n")
     system.cli("contacts", "infopages", "1000", "--set", "-", stdin=json.dumps(INFOPAGES))
