@@ -32,7 +32,7 @@ from store.clock import now_iso
 from tests.support import wait_for
 
 from .agents import SippAgent, answers
-from .conftest import BIN, System
+from .conftest import ADMIN_PASSWORD, BIN, System
 from .sipp import keypress_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -135,6 +135,23 @@ def test_the_strategy_limits_and_service_level_applied_are_what_asterisk_runs(qt
         assert shown.startswith(f"{QUEUE} has 0 calls (max 3) in '{strategy}' strategy"), shown
         assert "within 45s" in shown, shown
     assert "changed: nothing" in qtest.cli("queues", "apply")  # the store and Asterisk agree
+
+
+def test_a_queue_put_through_the_admin_api_reaches_asterisk_at_its_reload(qtest):
+    qtest.cli("queues", "apply")  # Asterisk and the store agree to begin with
+    token = qtest.login("admin", ADMIN_PASSWORD)
+    status, _, raw = qtest.request("GET", f"/api/admin/queues/{QUEUE}", token=token)
+    assert status == 200, raw
+    body = {k: v for k, v in json.loads(raw).items() if k != "name"}
+    status, _, raw = qtest.request("PUT", f"/api/admin/queues/{QUEUE}", token=token,
+                                   body={**body, "strategy": "leastrecent", "max_callers": 7, "service_level_s": 25})
+    assert status == 200, raw
+    assert "'leastrecent' strategy" not in rx(qtest, f"queue show {QUEUE}")  # stored, not yet in Asterisk
+    status, _, raw = qtest.request("POST", "/api/admin/asterisk/reload", token=token)
+    report = json.loads(raw)
+    assert status == 200 and report["changed"] == ["queues_local.conf"] and report["reloaded"] == ["app_queue"], report
+    assert rx(qtest, f"queue show {QUEUE}").startswith(f"{QUEUE} has 0 calls (max 7) in 'leastrecent' strategy")
+    assert "within 25s" in rx(qtest, f"queue show {QUEUE}")
 
 
 def test_the_skilled_agent_is_rung_first(qtest, work):
