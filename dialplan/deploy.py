@@ -6,7 +6,8 @@ read it as Asterisk would (dialplan.lint). Nothing outside the scratch directory
 reload: check first; then, on an AMI action connection, write the generated includes whose text
 changed into the live directory (atomically, one by one), ask Asterisk to reload the module of each
 (pbx_config, app_queue, res_pjsip) and make sure it took them: a reload Asterisk answers with an
-error, a queue, queue member or endpoint it does not report afterwards. Any of these puts the
+error, a queue, queue member or endpoint it does not report afterwards, a queue that runs with another
+strategy, max callers or service level than rendered. Any of these puts the
 previous files back and reloads again, so the running configuration is the one it was. Files that
 only a restart applies (ports, transports, manager users) are written and reported, not reloaded.
 
