@@ -1,4 +1,4 @@
-"""The admin page of one client's directory, InfoPages and on-call schedule (admins only): read with the
+"""The admin page of one client's directory, InfoPages, on-call schedule and script (admins only): read with the
 store's own functions; its forms go to the admin API (web/static/admin.js: JSON with the session's CSRF
 token), which checks every field and names the one it refuses."""
 
@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from callscript import TYPES
 from oncall import PERIODS
 from store import clients, contacts, infopages
 from store import oncall as store_oncall
+from store import scripts as store_scripts
 from store.clients import CLIENT_CODE
 from store.clock import iso
 
@@ -32,12 +34,12 @@ async def directory_page(view: Page) -> web.StreamResponse:
         if client is None:
             return None
         return (client, contacts.list_contacts(db, code), infopages.list_infopages(db, code),
-                store_oncall.schedule(db, code))
+                store_oncall.schedule(db, code), store_scripts.get_script(db, code))
 
     found = await view.store.read(read)
     if found is None:
         return view.not_found()
-    client, directory, sections, schedule = found
+    client, directory, sections, schedule, script = found
     zone = ZoneInfo(client.timezone)
     overrides = [(o, o.start.astimezone(zone).strftime(LOCAL_MINUTE), o.end.astimezone(zone).strftime(LOCAL_MINUTE))
                  for o in schedule.overrides]
@@ -48,12 +50,14 @@ async def directory_page(view: Page) -> web.StreamResponse:
         sections_json=json.dumps([infopages.section_json(s) for s in sections], ensure_ascii=False, indent=2),
         kinds=infopages.KINDS, rotation=schedule.rotation,
         members_json=json.dumps(list(schedule.rotation.contacts)) if schedule.rotation else "[]",
-        overrides=overrides, reasons=store_oncall.REASONS, iso=iso)
+        overrides=overrides, reasons=store_oncall.REASONS, iso=iso, types=TYPES,
+        questions_json=json.dumps(script.as_json()["questions"] if script else [], ensure_ascii=False, indent=2))
 
 
 OPENAPI_PATHS: dict = {
     "/admin/clients/{code}/directory": {"get": html_operation(
-        "adminDirectoryPage", "One client's contacts, InfoPages, on-call rotation and overrides, with their forms "
+        "adminDirectoryPage", "One client's contacts, InfoPages, on-call rotation, overrides and script, with "
+                              "their forms "
                               "(admins)", parameters=({"name": "code", "in": "path", "required": True,
                                                        "description": "client code", "schema": {"type": "string"}},))},
 }

@@ -379,6 +379,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admindir.overrides": ("Remplacements", "Overrides"),
     "admindir.reason": ("Motif", "Reason"),
     "admindir.note": ("Note", "Note"),
+    "admindir.script": ("Script d'appel", "Call script"),
+    "admindir.questions": ("Questions dans l'ordre (JSON : liste de {{key, text, type, required, choices, "
+                           "conditions}} ; type parmi {types} ; une condition ne nomme qu'une question précédente)",
+                           "Questions in order (JSON: list of {{key, text, type, required, choices, conditions}}; "
+                           "type one of {types}; a condition names an earlier question only)"),
     "admindir.sections": ("Sections (JSON : liste de {{kind, title, body}} ; kind parmi {kinds})",
                           "Sections (JSON: a list of {{kind, title, body}}; kind among {kinds})"),
 
