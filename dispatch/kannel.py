@@ -16,6 +16,7 @@ import aiohttp
 
 SENDSMS_TIMEOUT = 10.0
 MAX_PARTS = 3  # a long message goes as up to 3 concatenated SMS
+INBOUND_RETRIES, INBOUND_RETRY_S = 30, 2  # smsbox's retries of a reply the web app did not take
 
 
 class SmsError(RuntimeError):
@@ -72,9 +73,10 @@ def render(s: KannelSettings) -> str:
         smsc = {"smsc": "smpp", "smsc-id": "smpp", "host": s.smpp_host, "port": s.smpp_port,
                 "transceiver-mode": "true", "smsc-username": s.smpp_system_id, "smsc-password": s.smpp_password,
                 "source-addr-ton": 1, "source-addr-npi": 1, "dest-addr-ton": 1, "dest-addr-npi": 1}
+    # A reply that finds the back end down (a restart) is tried again for a minute rather than lost.
     smsbox = {"bearerbox-host": s.host, "bearerbox-port": s.smsbox_port, "sendsms-port": s.sendsms_port,
               "sendsms-interface": s.host, "log-file": s.directory / "smsbox.log", "log-level": 1,
-              "mo-recode": "true"}
+              "mo-recode": "true", "http-request-retry": INBOUND_RETRIES, "http-queue-delay": INBOUND_RETRY_S}
     user = {"username": s.sendsms_user, "password": s.sendsms_password, "user-deny-ip": "*.*.*.*",
             "user-allow-ip": "127.0.0.1", "max-messages": MAX_PARTS, "concatenation": "true"}
     # Every SMS that comes in goes to the web app, sender (%p), receiver (%P) and whole text (%a); its

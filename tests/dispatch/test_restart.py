@@ -131,15 +131,17 @@ def test_a_restart_mid_chain_resumes_each_message_at_its_step_and_deadline(
         ahead = _states(tmp_path)
         serve.kill()
         killed_at = time.time()
-        serve.start()
-        # The same steps and deadlines; nothing sent again.
-        assert _states(tmp_path) == ahead
-        assert all(s["status"] == "dispatching" and s["step"] == 0 for s in ahead.values())
-        time.sleep(1)
-        assert len([s for s in gateway.sent()[before:] if s.to == MOBILE]) == 2
-        # The code sent before the restart confirms after it, within its deadline.
+        # Mme Roy answers while the back end is down: smsbox keeps trying the web app until it is back.
         gateway.reply(MOBILE, f"OK {codes['Roy']}")
+        time.sleep(1.5)
+        assert _states(tmp_path)[answered["id"]]["status"] == "dispatching"
+        serve.start()
+        # The same steps and deadlines for the one nobody answered; nothing sent again.
+        assert _states(tmp_path)[left["id"]] == ahead[left["id"]]
+        assert all(s["status"] == "dispatching" and s["step"] == 0 for s in ahead.values())
+        # The code sent before the restart, replied while it was down, confirms after it, within its deadline.
         wait_for(lambda: _states(tmp_path)[answered["id"]]["status"] == "delivered", 10, "Mme Roy's message delivered")
+        assert len([s for s in gateway.sent()[before:] if s.to == MOBILE]) == 2
         # The other one waits for its own deadline, then the email step starts: at that deadline, not before.
         wait_for(lambda: smtp.inbox.messages, 20, "the email to the backup after the SMS deadline")
         [mail] = smtp.inbox.messages
