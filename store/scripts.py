@@ -109,8 +109,11 @@ def call_form(db: sqlite_utils.Database, linkedid: str, context: CallContext, re
     assert client is not None
     script = get_script(db, client.code)
     language = caller_language(ivr_path(db, linkedid), client.language)
+    # The messages already taken on this call: a page opened again says so rather than invite a second.
+    taken = [row[0] for row in db.execute("SELECT id FROM messages WHERE linkedid = ? AND client_code = ? "
+                                          "ORDER BY id", [linkedid, client.code])]
     out = {"linkedid": linkedid, "client_code": client.code, "language": language, "questions": [],
-           "prefill": {}}
+           "prefill": {}, "messages": taken}
     if script is None:
         return out
     numbers, e164 = _numbers(context.caller_number, region)

@@ -88,7 +88,9 @@ _FORM = {"type": "object", "properties": {
                  "description": "the caller's: their choice in the IVR, else the client's"},
     "questions": {"type": "array", "items": _QUESTION, "description": "none: the client has no script"},
     "prefill": {"type": "object", "description": "question key → answer: the caller's number, and the answers of "
-                                                 "their last message for this client where the keys match"}}}
+                                                 "their last message for this client where the keys match"},
+    "messages": {"type": "array", "items": {"type": "integer"},
+                 "description": "the ids of the messages already taken on this call"}}}
 _REFUSED = {"type": "object", "properties": {
     "error": {"type": "string"}, "field": {"type": "string", "description": "the first bad answer's question key"},
     "errors": {"type": "object", "additionalProperties": {"type": "string"},

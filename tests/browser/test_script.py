@@ -99,6 +99,11 @@ def test_the_agent_walks_the_prefilled_script_and_takes_the_message(browser, por
     assert ed.eval("document.getElementById('script-callback-error').hidden") is True
     assert ed.eval("document.querySelector('#script-form button[type=submit]').disabled") is True
 
+    # The page opened again during the call: the pop comes back, and the form says what was taken.
+    ed.goto("/agent")
+    ed.wait("!document.getElementById('script').hidden")
+    assert ed.text("#script-result") == f"Message n° {taken} déjà pris pour cet appel."
+
     db = connect(portal.store_path)
     try:
         message = messages.get_message(db, messages.Scope.everything(), taken)

@@ -94,6 +94,7 @@ async def test_the_agent_reads_the_script_prefilled_in_the_callers_language(desk
     assert [q["key"] for q in form["questions"]] == [q["key"] for q in SCRIPT["questions"]]
     assert form["prefill"] == {"name": "Jeanne Roy", "callback": CALLER, "nature": "quote",
                                "email": "jeanne@example.com"}
+    assert form["messages"] == []
 
 
 async def test_the_answers_become_the_calls_message_seen_by_its_client_alone(desk):
@@ -109,6 +110,8 @@ async def test_the_answers_become_the_calls_message_seen_by_its_client_alone(des
     assert (message["linkedid"], message["client_code"], message["created_by"]) == (CALL, "1000", "ann")
     assert message["text"].startswith("Nom de l'appelant : Jeanne Roy\n")  # the client's language
     assert resp.headers["Location"] == f"/api/messages/{message['id']}"
+    form = await (await desk.client.get(url, headers=ann)).json()
+    assert form["messages"] == [message["id"]]  # the form opened again says it was taken
     listed = await (await desk.client.get(f"/api/messages?linkedid={CALL}", headers=await desk.token("alice"))).json()
     assert [m["id"] for m in listed["messages"]] == [message["id"]]
     assert (await desk.client.get(f"/api/messages/{message['id']}", headers=await desk.token("bob"))).status == 404

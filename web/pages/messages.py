@@ -197,6 +197,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "script.no": ("Non", "No"),
     "script.required": ("Réponse obligatoire.", "An answer is needed."),
     "script.taken": ("Message n° {id} pris : l'envoi commence.", "Message {id} taken: its dispatch starts."),
+    "script.already": ("Message n° {id} déjà pris pour cet appel.", "Message {id} already taken on this call."),
     "script.refused": ("Corrigez les réponses signalées.", "Correct the answers marked."),
     "script.failed": ("Le message n'a pas été pris : {error}", "The message was not taken: {error}"),
     "wrapup.title": ("Conclusion de l'agent", "Agent's wrap-up"),

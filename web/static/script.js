@@ -73,6 +73,9 @@
     delete form.dataset.message;
     button.disabled = false;
     result.hidden = true;
+    if (data.messages.length) { // taken already (the page was opened again): said, not forbidden
+      say(labels["script.already"].replace("{id}", data.messages.join(", ")), "taken");
+    }
     section.hidden = !data.questions.length;
     apply();
   }
