@@ -22,6 +22,7 @@ from ami.originate import Originator
 from ami.screenpop import ScreenPops
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
 from dialplan.deploy import Deployer
+from dispatch.reports import DailyReports
 from dispatch.scheduler import Dispatcher
 from ivr.loader import parse
 from store import Store, agents, connect, menus, migrate, queues
@@ -136,6 +137,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     dispatch_channels = channels(config, originator)
     dispatcher = Dispatcher(store, dispatch_channels, poll_interval=config.dispatch.poll_interval,
                             on_alerts=live.set_alerts)
+    # Each client's daily report at its local time, emailed by the same SMTP client.
+    reporter = DailyReports(store, dispatch_channels.email)
     agi = FastAGIServer(build_router(store, config, dispatcher.wake), config.agi.host, config.agi.port,
                         header_timeout=config.agi.header_timeout,
                         command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
@@ -163,6 +166,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None
     dispatch_task: asyncio.Task[None] | None = None
+    report_task: asyncio.Task[None] | None = None
     try:
         await agi.start()
         await runner.setup()
@@ -171,11 +175,12 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         reconcile_task = asyncio.create_task(reconciler.run_periodically(), name="cel-reconcile")
         ami_task = asyncio.create_task(ami.run(), name="ami")
         dispatch_task = asyncio.create_task(dispatcher.run(), name="dispatch")
+        report_task = asyncio.create_task(reporter.run(), name="daily-reports")
         await stop.wait()
         log.info("stopping")
     finally:
         await ami.close()
-        for task in (reconcile_task, ami_task, dispatch_task):
+        for task in (reconcile_task, ami_task, dispatch_task, report_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -438,4 +438,39 @@ MIGRATIONS: list[str] = [
     CREATE INDEX calls_disposition_started ON calls(disposition, started_at DESC, linkedid DESC);
     CREATE INDEX calls_client_disposition_started ON calls(client_code, disposition, started_at DESC, linkedid DESC);
     """,
+    # 14: each client's daily report: when (a local time of day, the client's zone) and to whom (contacts
+    # by role, explicit addresses); where it stands (the last run's due time and the last message it
+    # held: every later message goes in the next report, so none is missed or sent twice); and every
+    # report made, with its CSV, kept for the portal, and whether its email went.
+    """
+    CREATE TABLE report_settings (
+        client_code TEXT PRIMARY KEY REFERENCES clients(code),
+        at TEXT NOT NULL CHECK (at GLOB '[0-2][0-9]:[0-5][0-9]'),
+        roles TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(roles) AND json_type(roles) = 'array'),
+        emails TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(emails) AND json_type(emails) = 'array'),
+        last_due_at TEXT NOT NULL,
+        last_message_id INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE daily_reports (
+        id INTEGER PRIMARY KEY,
+        client_code TEXT NOT NULL REFERENCES clients(code),
+        due_at TEXT NOT NULL,
+        made_at TEXT NOT NULL,
+        since_due_at TEXT NOT NULL,
+        first_message_id INTEGER NOT NULL,
+        last_message_id INTEGER NOT NULL,
+        messages INTEGER NOT NULL CHECK (messages >= 0),
+        csv TEXT NOT NULL,
+        recipients TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(recipients)),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sent', 'failed', 'no_recipients', 'no_smtp')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent_at TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        UNIQUE (client_code, due_at)
+    );
+    CREATE INDEX daily_reports_client ON daily_reports(client_code, id DESC);
+    CREATE INDEX daily_reports_unsent ON daily_reports(status) WHERE status = 'pending';
+    """,
 ]

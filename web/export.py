@@ -17,13 +17,14 @@ import csv
 import io
 import logging
 import operator
-import re
 from datetime import datetime
 from itertools import chain
 
 import sqlite_utils
 from aiohttp import web
 
+from reports.csvtext import FORMULA_START as _FORMULA_START
+from reports.csvtext import defused
 from store import Scope, calls
 from store.call_filter import CallFilter
 
@@ -36,16 +37,7 @@ _OUTSIDE_TEXT = tuple(calls.CALL_FIELDS.index(c) for c in (
     "did", "dialled", "caller_number", "caller_name", "queue", "agent"))
 _PICK_OUTSIDE = operator.itemgetter(*_OUTSIDE_TEXT)
 _STARTED_AT, _LINKEDID = calls.CALL_FIELDS.index("started_at"), calls.CALL_FIELDS.index("linkedid")
-_FORMULA_START = frozenset("=+-@\t\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _HEADER = (",".join(COLUMNS) + "\r\n").encode()
-
-
-def defused(text: str) -> str:
-    """`text`, with a leading apostrophe if a spreadsheet would run it as a formula."""
-    if text[:1] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def _defused_row(row: tuple) -> tuple:
