@@ -29,14 +29,34 @@ LANGUAGE_CHOICE = re.compile(r"-> (fr|en)$")  # an IVR language node's outcome: 
 
 
 class AnswerError(ValueError):
-    """An answer was refused; the message says why, for the agent."""
+    """An answer was refused; the message says why, for the agent, and `kind` what sort of refusal it is
+    (a page may say it in the agent's language): one of KINDS."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+KINDS = ("unknown", "required", "text", "too_long", "one_line", "phone", "email", "number", "date", "choice",
+         "yes_no")
+
+
+class Refusal(str):
+    """A refused answer's message (a plain string to compare and print) with its kind."""
+
+    kind: str
+
+    def __new__(cls, message: str, kind: str) -> Refusal:
+        refusal = super().__new__(cls, message)
+        refusal.kind = kind
+        return refusal
 
 
 def _text(value: Value, limit: int) -> str:
     if not isinstance(value, str):
-        raise AnswerError("must be text")
+        raise AnswerError("must be text", "text")
     if len(value) > limit:
-        raise AnswerError(f"{limit} characters at most")
+        raise AnswerError(f"{limit} characters at most", "too_long")
     return value
 
 
@@ -48,23 +68,23 @@ def read_answer(question: Question, value: Value, region: str = "CA") -> Value:
     if kind in ("text", "long_text"):
         text = _text(value, MAX_TEXT if kind == "text" else MAX_LONG_TEXT)
         if kind == "text" and ("\n" in text or "\r" in text):
-            raise AnswerError("one line only")
+            raise AnswerError("one line only", "one_line")
         return text
     if kind == "phone":
         text = _text(value, 32)
         try:
             number = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
-            raise AnswerError(f"not a phone number: {text!r}") from None
+            raise AnswerError(f"not a phone number: {text!r}", "phone") from None
         if not phonenumbers.is_possible_number(number):
-            raise AnswerError(f"not a possible phone number: {text!r}")
+            raise AnswerError(f"not a possible phone number: {text!r}", "phone")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if kind == "email":
         text = _text(value, 254)
         try:
             return validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise AnswerError(f"not an email address: {exc}") from None
+            raise AnswerError(f"not an email address: {exc}", "email") from None
     if kind == "number":
         return _number(value)
     if kind == "date":
@@ -74,27 +94,27 @@ def read_answer(question: Question, value: Value, region: str = "CA") -> Value:
                 raise ValueError
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            raise AnswerError(f"not a date (YYYY-MM-DD): {text!r}") from None
+            raise AnswerError(f"not a date (YYYY-MM-DD): {text!r}", "date") from None
     if kind == "choice":
         values = [c.value for c in question.choices]
         if value not in values:
-            raise AnswerError(f"must be one of {', '.join(values)}, got {str(value)[:40]!r}")
+            raise AnswerError(f"must be one of {', '.join(values)}, got {str(value)[:40]!r}", "choice")
         return value
     return _yes_no(value)
 
 
 def _number(value: Value) -> int | float:
     if isinstance(value, bool):
-        raise AnswerError("must be a number")
+        raise AnswerError("must be a number", "number")
     if isinstance(value, str):
         text = value.replace(" ", "").replace("\u00a0", "")
         if not NUMBER.match(text):
-            raise AnswerError(f"not a number: {value[:40]!r}")
+            raise AnswerError(f"not a number: {value[:40]!r}", "number")
         value = float(text.replace(",", "."))  # French writes 3,5
     if not isinstance(value, int | float):
-        raise AnswerError("must be a number")
+        raise AnswerError("must be a number", "number")
     if not math.isfinite(value) or abs(value) > 1e15:
-        raise AnswerError("not a usable number")
+        raise AnswerError("not a usable number", "number")
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
@@ -105,7 +125,7 @@ def _yes_no(value: Value) -> bool:
         return True
     if isinstance(value, str) and value.lower() in NO:
         return False
-    raise AnswerError("must be yes or no")
+    raise AnswerError("must be yes or no", "yes_no")
 
 
 def _empty(value: object) -> bool:
@@ -132,37 +152,38 @@ def _matches(answer: Value, values: Sequence[Value]) -> bool:
                for v in values if v == answer)
 
 
-def validate(script: Script, raw: Mapping[str, object], region: str = "CA") -> tuple[dict[str, Value], dict[str, str]]:
+def validate(script: Script, raw: Mapping[str, object], region: str = "CA") -> tuple[dict[str, Value],
+                                                                                 dict[str, Refusal]]:
     """(the answers kept, in the script's order, for the questions shown; the errors by question key).
 
     Questions are read in order, so a condition sees the earlier answers as kept; answers to hidden
     questions are dropped (their condition says they do not apply); a key that is no question is an error."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Refusal] = {}
     for key in raw:
         if script.question(str(key)) is None:
-            errors[str(key)[:64]] = "no such question in this script"
+            errors[str(key)[:64]] = Refusal("no such question in this script", "unknown")
     values: dict[str, Value] = {}
-    for question in visible_walk(script, raw, region, errors):
+    for question in visible_walk(script, raw, region):
         value = raw.get(question.key)
         if _empty(value):
             if question.required:
-                errors[question.key] = "required"
+                errors[question.key] = Refusal("required", "required")
             continue
         values[question.key] = _kept(question, value, region, errors)  # type: ignore[arg-type]
     return {k: v for k, v in values.items() if k not in errors}, errors
 
 
-def _kept(question: Question, value: Value, region: str, errors: dict[str, str]) -> Value:
+def _kept(question: Question, value: Value, region: str, errors: dict[str, Refusal]) -> Value:
     try:
         if not isinstance(value, str | int | float | bool):
-            raise AnswerError("must be text, a number or true/false")
+            raise AnswerError("must be text, a number or true/false", "text")
         return read_answer(question, value, region)
     except AnswerError as exc:
-        errors[question.key] = str(exc)
+        errors[question.key] = Refusal(str(exc), exc.kind)
         return ""
 
 
-def visible_walk(script: Script, raw: Mapping[str, object], region: str, errors: dict[str, str]) -> list[Question]:
+def visible_walk(script: Script, raw: Mapping[str, object], region: str) -> list[Question]:
     """visible() over raw answers: each read in its kept form first (a wrong one counts as not given)."""
     kept: dict[str, Value] = {}
     for question in script.questions:

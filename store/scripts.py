@@ -32,12 +32,13 @@ class CallContext:
 
 
 class AnswersRefused(ValueError):
-    """The answers were refused: every bad one, by question key."""
+    """The answers were refused: every bad one, by question key (its message, and its kind: KINDS)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str]) -> None:
         first = next(iter(errors))
         super().__init__(f"{first}: {errors[first]}")
-        self.errors = errors
+        self.errors = dict(errors)
+        self.kinds = {key: getattr(why, "kind", "answers") for key, why in errors.items()}
         self.field = first
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from callscript import KINDS
 from store import desk
 from store import scripts as store_scripts
 from store.messages import MessageError
@@ -74,7 +75,8 @@ async def take_message(request: web.Request) -> web.Response:
         message = await request.app[STORE].write(
             lambda db: store_scripts.take_message(db, linkedid, context, login, answers, region))
     except AnswersRefused as exc:
-        raise error(web.HTTPBadRequest, str(exc), exc.field, prefix=False, errors=exc.errors) from None
+        raise error(web.HTTPBadRequest, str(exc), exc.field, prefix=False, errors=exc.errors,
+                    kinds=exc.kinds) from None
     except MessageError as exc:
         raise bad(str(exc), exc.field) from None
     request.app[MESSAGING].wake()
@@ -94,7 +96,9 @@ _FORM = {"type": "object", "properties": {
 _REFUSED = {"type": "object", "properties": {
     "error": {"type": "string"}, "field": {"type": "string", "description": "the first bad answer's question key"},
     "errors": {"type": "object", "additionalProperties": {"type": "string"},
-               "description": "every bad answer: question key → why (required, not a phone number…)"}}}
+               "description": "every bad answer: question key → why (required, not a phone number…)"},
+    "kinds": {"type": "object", "additionalProperties": {"type": "string", "enum": [*KINDS, "answers"]},
+              "description": "each bad answer's kind, for a page to say it in its own language"}}}
 _LINKEDID = apidoc.path("linkedid", "the call's id")
 OPENAPI_PATHS: dict = {
     "/api/calls/{linkedid}/script": {

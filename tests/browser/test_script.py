@@ -83,7 +83,7 @@ def test_the_agent_walks_the_prefilled_script_and_takes_the_message(browser, por
     ed.allow_console(r"status of 400")
     ed.click("#script-form button[type=submit]")
     ed.wait("!document.getElementById('script-callback-error').hidden")
-    assert ed.text("#script-callback-error") == "not a possible phone number: '12'"
+    assert ed.text("#script-callback-error") == "Ce n'est pas un numéro de téléphone possible."
     assert ed.text("#script-name-error") == "Réponse obligatoire."
     assert ed.eval("document.getElementById('script-callback').getAttribute('aria-invalid')") == "true"
     assert ed.eval("document.getElementById('script-rooms-error').hidden") is True

@@ -44,16 +44,19 @@ def test_answers_are_kept_in_one_form(key, given, kept):
     assert value == kept and type(value) is type(kept)
 
 
-@pytest.mark.parametrize(("key", "given", "words"), [
-    ("callback", "12", "not a possible phone number"), ("callback", "abc", "not a phone number"),
-    ("email", "jeanne@", "not an email address"), ("rooms", "beaucoup", "not a number"), ("rooms", True, "a number"),
-    ("rooms", "1e400", "not a number"), ("visit", "24/12/2026", "not a date"), ("visit", "2026-02-30", "not a date"),
-    ("nature", "flood", "must be one of leak, quote, other"), ("running", "peut-être", "yes or no"),
-    ("name", "a\nb", "one line"), ("name", "x" * 201, "200 characters"), ("notes", "x" * 1001, "1000 characters"),
+@pytest.mark.parametrize(("key", "given", "words", "kind"), [
+    ("callback", "12", "not a possible phone number", "phone"), ("callback", "abc", "not a phone number", "phone"),
+    ("email", "jeanne@", "not an email address", "email"), ("rooms", "beaucoup", "not a number", "number"),
+    ("rooms", True, "a number", "number"), ("rooms", "1e400", "not a number", "number"),
+    ("visit", "24/12/2026", "not a date", "date"), ("visit", "2026-02-30", "not a date", "date"),
+    ("nature", "flood", "must be one of leak, quote, other", "choice"), ("running", "peut-être", "yes or no", "yes_no"),
+    ("name", "a\nb", "one line", "one_line"), ("name", "x" * 201, "200 characters", "too_long"),
+    ("notes", "x" * 1001, "1000 characters", "too_long"), ("name", 3, "must be text", "text"),
 ])
-def test_bad_answers_say_why(key, given, words):
-    with pytest.raises(AnswerError, match=words):
+def test_bad_answers_say_why(key, given, words, kind):
+    with pytest.raises(AnswerError, match=words) as caught:
         read_answer(S.question(key), given)
+    assert caught.value.kind == kind
 
 
 def test_validate_names_every_bad_answer_and_the_missing_required_ones():
@@ -61,6 +64,8 @@ def test_validate_names_every_bad_answer_and_the_missing_required_ones():
     assert errors == {"name": "required", "callback": "not a possible phone number: '12'",
                       "running": "required", "color": "no such question in this script"}
     assert values == {"nature": "leak"}  # rooms hidden (running not answered): its bad answer is dropped
+    assert {key: why.kind for key, why in errors.items()} == {"name": "required", "callback": "phone",
+                                                             "running": "required", "color": "unknown"}
 
 
 def test_validate_keeps_the_shown_answers_in_script_order_and_drops_hidden_ones():

@@ -133,6 +133,7 @@ async def test_bad_answers_are_each_named_and_nothing_is_taken(desk):
     assert body["errors"] == {"colour": "no such question in this script", "name": "required",
                               "callback": "not a possible phone number: '12'", "running": "required"}
     assert body["field"] == "colour" and body["error"] == "colour: no such question in this script"
+    assert body["kinds"] == {"colour": "unknown", "name": "required", "callback": "phone", "running": "required"}
     for sent, field_name in (({"answers": ["x"]}, "answers"), ({"answers": {}, "more": 1}, "more"),
                              ({"answers": {}}, "name"), ({"answers": {"rooms": [1]}}, "name")):
         resp = await desk.client.post(url, json=sent, headers=ann)

@@ -10,6 +10,7 @@ import json
 
 from aiohttp import web
 
+from callscript import KINDS
 from store.desk import MAX_NOTES, WRAPUP_CODES
 
 from .render import AGENT, Page, html_operation, page
@@ -18,6 +19,7 @@ LABEL_KEYS = (
     "desk.connecting", "desk.connected", "desk.reconnecting", "desk.waiting", "desk.ended", "desk.saved",
     "desk.unknown_caller", "desk.known_caller", "desk.no_earlier", "desk.no_infopages", "desk.no_ivr",
     "desk.save_failed", "script.choose", "script.yes", "script.no", "script.required", "script.taken", "script.already",
+    *(f"script.error_{kind}" for kind in KINDS if kind != "required"),
     "script.refused", "script.failed", "script.language", "calls.caller", "calls.client", "calls.queue", "call.at",
     *(f"disposition.{d}" for d in ("answered", "abandoned_ivr", "abandoned_queue", "voicemail", "closed_hours",
                                    "unknown_did", "failed", "in_progress")),

@@ -117,12 +117,14 @@
     return out;
   }
 
-  function showErrors(errors) {
+  // Each refusal said in the agent's language by its kind; the server's words when the page has none.
+  function showErrors(errors, kinds) {
     holder.querySelectorAll(".question").forEach((block) => {
       const why = errors[block.dataset.key];
+      const kind = (kinds || {})[block.dataset.key];
       const error = block.querySelector(".field-error");
       const field = form.elements[block.dataset.key];
-      error.textContent = why === "required" ? labels["script.required"] : why || "";
+      error.textContent = kind === "required" ? labels["script.required"] : labels[`script.error_${kind}`] || why || "";
       error.hidden = !why;
       if (why) field.setAttribute("aria-invalid", "true");
       else field.removeAttribute("aria-invalid");
@@ -155,7 +157,7 @@
     }
     button.disabled = false;
     if (response.status === 400 && body.errors) {
-      showErrors(body.errors);
+      showErrors(body.errors, body.kinds);
       say(labels["script.refused"], "form-error");
       return;
     }
