@@ -73,6 +73,8 @@ def networks(proxies: tuple[str, ...]) -> Networks:
 
 
 def trusts(trusted: Networks, address: str | None) -> bool:
+    if not trusted:  # no proxy in front (the usual case): nothing to parse on every request
+        return False
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
