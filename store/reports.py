@@ -124,7 +124,7 @@ def set_settings(db: sqlite_utils.Database, client_code: str, at: str, roles: ob
         raise ReportSettingsError(str(exc), "at") from None
     if db.execute("SELECT 1 FROM clients WHERE code = ?", [client_code]).fetchone() is None:
         raise ClientNotFound(f"no client {client_code!r}", "client_code")
-    checked_roles, checked_emails = _roles(list(roles)), _emails(list(emails))
+    checked_roles, checked_emails = _roles(roles), _emails(emails)
     current = get_settings(db, client_code)
     if current is None:
         top = db.execute("SELECT coalesce(max(id), 0) FROM messages WHERE client_code = ?", [client_code]).fetchone()

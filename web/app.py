@@ -28,6 +28,7 @@ from . import (
     openapi,
     pages,
     recordings,
+    reports,
     script,
     security,
     stats,
@@ -117,6 +118,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)
+    for method, path, handler in reports.ROUTES:  # custom and daily reports (web/reports.py)
+        app.router.add_route(method, path, handler)
     for method, path, handler in admin.ROUTES:  # the admin API (web/admin), listed there
         app.router.add_route(method, path, handler)
     # The portal's pages (web/pages): HTML over the same store functions and scopes.

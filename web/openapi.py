@@ -32,13 +32,14 @@ from . import (
     oncall,
     pages,
     recordings,
+    reports,
     script,
     stats,
     supervise,
 )
 
 DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, script, supervise, directory,
-                                      oncall, messages, confirm, health, metrics, *pages.DOCUMENTED,
+                                      oncall, messages, confirm, reports, health, metrics, *pages.DOCUMENTED,
                                       *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
