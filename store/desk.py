@@ -84,12 +84,13 @@ def get_wrapup(db: sqlite_utils.Database, linkedid: str) -> dict | None:
 def earlier_calls(db: sqlite_utils.Database, client_code: str, numbers: list[str], linkedid: str,
                   limit: int = EARLIER_CALLS) -> list[dict]:
     """The caller's previous calls to this client, newest first, with their wrap-ups."""
+    # By number (calls_client_caller), not the client's calls newest first: a new caller would read them all.
     if not numbers:
         return []
     marks = ", ".join("?" for _ in numbers)
     rows = db.query(
         f"SELECT c.linkedid, c.started_at, c.disposition, c.queue, c.agent, c.talk_s, "  # noqa: S608 - placeholders
-        f"w.code AS wrapup_code, w.notes AS wrapup_notes FROM calls c "
+        f"w.code AS wrapup_code, w.notes AS wrapup_notes FROM calls c INDEXED BY calls_client_caller "
         f"LEFT JOIN call_wrapups w ON w.linkedid = c.linkedid "
         f"WHERE c.client_code = ? AND c.caller_number IN ({marks}) AND c.linkedid <> ? "
         f"ORDER BY c.started_at DESC LIMIT ?", [client_code, *numbers, linkedid, limit])

@@ -473,4 +473,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX daily_reports_client ON daily_reports(client_code, id DESC);
     CREATE INDEX daily_reports_unsent ON daily_reports(status) WHERE status = 'pending';
     """,
+    # 15: a caller's calls to a client found by number (the screen pop's earlier calls, the script's
+    # pre-fill from the caller's last message) without reading every call of the client.
+    """
+    CREATE INDEX calls_client_caller ON calls(client_code, caller_number, started_at DESC);
+    """,
 ]

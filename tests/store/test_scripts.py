@@ -94,3 +94,29 @@ def test_the_answers_become_the_calls_message_or_are_refused_each_by_name(db, tm
     assert stored.linkedid == NOW and stored.client_code == "1000" and stored.created_by == "ann"
     assert stored.status == "pending" and stored.steps  # its dispatch starts by the client's protocol
     assert stored.text.splitlines()[2:4] == ["Nature de l'appel : Fuite", "L'eau coule-t-elle encore ? : oui"]
+
+
+def _plans(db, run) -> list[str]:
+    """The query plan of every statement `run` makes (a new caller must cost an index probe, not a scan of
+    the client's calls or messages)."""
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        run()
+    finally:
+        db.conn.set_trace_callback(None)
+    plans = []
+    for sql in statements:
+        if sql.lstrip().upper().startswith("SELECT"):
+            plans.append(" | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()))
+    return plans
+
+
+def test_a_callers_earlier_calls_and_last_message_are_found_through_the_number_index(db):
+    from store import desk
+
+    numbers = ["5145551111", "+15145551111"]
+    for plan in (*_plans(db, lambda: sc.last_fields(db, "1000", numbers, NOW)),
+                 *_plans(db, lambda: desk.earlier_calls(db, "1000", numbers, NOW))):
+        assert "calls_client_caller (client_code=? AND caller_number=?)" in plan, plan
+        assert "messages_client" not in plan and "calls_client_started" not in plan, plan
