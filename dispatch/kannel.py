@@ -80,8 +80,9 @@ def render(s: KannelSettings) -> str:
     user = {"username": s.sendsms_user, "password": s.sendsms_password, "user-deny-ip": "*.*.*.*",
             "user-allow-ip": "127.0.0.1", "max-messages": MAX_PARTS, "concatenation": "true"}
     # Every SMS that comes in goes to the web app, sender (%p), receiver (%P) and whole text (%a); its
-    # answer is not sent back (max-messages 0): the reply's outcome is in the message's history.
-    service = {"keyword": "default", "catch-all": "true", "max-messages": 0, "omit-empty": "true",
+    # answer, when it has one, goes back to the sender as one SMS (what their reply did); none is sent
+    # for an empty answer (a number we never wrote to gets nothing).
+    service = {"keyword": "default", "catch-all": "true", "max-messages": 1, "omit-empty": "true",
                "get-url": f"{s.inbound_url}?{urlencode({'token': s.inbound_token})}&from=%p&to=%P&text=%a"}
     text = "\n".join([_group("core", core), _group("smsc", smsc), _group("smsbox", smsbox),
                       _group("sendsms-user", user), _group("sms-service", service)])

@@ -24,6 +24,12 @@ from .messages import MESSAGING
 log = logging.getLogger(__name__)
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
+# What the sender of a reply is told, in French and English (we know their number, not their language).
+SMS_ANSWERS = {
+    "confirmed": "Merci, message confirmé. / Thank you, message confirmed.",
+    "wrong_code": "Code incorrect, message non confirmé. / Wrong code, message not confirmed.",
+    "late": "Trop tard : le message est passé à quelqu'un d'autre. / Too late: the message went on to someone else.",
+}
 _PAGES = {
     "ask": ("Confirmer la réception / Confirm receipt",
             "Confirmez-vous avoir reçu ce message ? / Do you confirm you received this message?"),
@@ -53,7 +59,8 @@ async def sms_inbound(request: web.Request) -> web.Response:
     log.info("sms: reply from %s: %s (message %s)", sender, outcome.result, outcome.message_id)
     if outcome.result == "confirmed":
         settings.wake()
-    return web.Response(text="")  # smsbox sends nothing back (its sms-service has max-messages 0)
+    # smsbox sends this back to the sender as an SMS; nothing for a number we never wrote to.
+    return web.Response(text=SMS_ANSWERS.get(outcome.result, ""), content_type="text/plain", charset="utf-8")
 
 
 def _token(request: web.Request) -> str:
@@ -100,7 +107,9 @@ OPENAPI_PATHS: dict = {
                        "late code is written to the history and confirms nothing. A wrong token is 404.",
         "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
                        for n in ("token", "from", "to", "text")],
-        "responses": {"200": {"description": "Taken (whatever it did)"},
+        "responses": {"200": {"description": "Taken; the body (what the reply did, empty for a number we never "
+                                             "wrote to) is sent back to the sender",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}},
                       "400": {"description": "from is not a phone number"},
                       "404": {"description": "Wrong token, or no SMS comes in"}}}},
     "/api/messages/confirm/{token}": {

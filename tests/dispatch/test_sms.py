@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from .conftest import BACKUP_EMAIL, MOBILE, World
 
 CODE = re.compile(r"(\w{1,4})$")
@@ -27,10 +29,13 @@ async def test_the_right_code_confirms_and_the_chain_stops(world: World) -> None
     assert (stored.confirmed_by, stored.deadline) == (MOBILE, None)
     assert [(e.channel, e.result, e.code) for e in history] == [("sms", "sent", code), ("sms", "confirmed", code)]
     assert history[0].recipient == MOBILE and history[0].contact_id == world.marie
-    # Past the SMS step's deadline nothing else goes: no email, no second SMS, no alert.
+    # Marie is told by SMS that her reply confirmed it.
+    await world.until(lambda: len(world.sms_to(MOBILE)) == 2, 10, "the answer to Marie's reply")
+    assert world.sms_to(MOBILE)[1] == "Merci, message confirmé. / Thank you, message confirmed."
+    # Past the SMS step's deadline nothing else goes: no email, no other SMS, no alert.
     await _sleep(4)
     assert await world.results(message.id) == [("sms", "sent"), ("sms", "confirmed")]
-    assert world.smtp.inbox.messages == [] and len(world.sms_to(MOBILE)) == 1
+    assert world.smtp.inbox.messages == [] and len(world.sms_to(MOBILE)) == 2
 
 
 async def test_a_wrong_code_confirms_nothing_and_the_chain_goes_on_to_email(world: World) -> None:
@@ -43,6 +48,8 @@ async def test_a_wrong_code_confirms_nothing_and_the_chain_goes_on_to_email(worl
     stored, history = await world.message(message.id)
     assert stored.status == "dispatching" and stored.step == 0
     assert (history[-1].code, history[-1].confirmed_by) == (wrong, MOBILE)
+    await world.until(lambda: len(world.sms_to(MOBILE)) == 2, 10, "the answer to the wrong code")
+    assert world.sms_to(MOBILE)[1].startswith("Code incorrect")
     # No reply with the right code before the deadline: the email to the backup, with the message.
     await world.until(lambda: world.smtp.inbox.messages, 10, "the email to the backup")
     [mail] = world.smtp.inbox.messages
@@ -61,14 +68,18 @@ async def test_the_right_code_after_the_deadline_is_late(world: World) -> None:
     await world.until(lambda: _has(world, message.id, ("sms", "late")), 10, "the late code in the history")
     stored, _ = await world.message(message.id)
     assert stored.status == "dispatching" and stored.step == 1 and stored.confirmed_by is None
+    await world.until(lambda: len(world.sms_to(MOBILE)) == 2, 10, "the answer to the late code")
+    assert world.sms_to(MOBILE)[1].startswith("Trop tard")
 
 
+@pytest.mark.parametrize("steps", [[{"channel": "sms", "to": "on_call", "wait_s": 30}]])
 async def test_a_reply_from_a_number_we_sent_nothing_to_changes_nothing(world: World) -> None:
     message = await world.take()
     [text] = await _sms(world)
     world.kannel.reply("+15145559999", CODE.search(text).group(1))
-    await _sleep(1.5)
+    await _sleep(2.5)
     assert await world.results(message.id) == [("sms", "sent")]
+    assert world.sms_to("+15145559999") == []  # and is told nothing
 
 
 async def _status(world: World, message_id: int, status: str) -> bool:
