@@ -143,6 +143,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/admin/clients/{code}/directory", pages.admin_directory.directory_page)
     app.router.add_get("/admin/users", pages.admin.users_page)
     app.router.add_get("/admin/agents", pages.admin.agents_page)
+    app.router.add_get("/admin/queues", pages.admin_queues.queues_page)
     app.router.add_get("/admin/asterisk", pages.admin.asterisk_page)
     app.router.add_get("/static/{name}", pages.static.static_file)
     return app

@@ -11,7 +11,7 @@ def test_an_admin_reads_clients_dids_and_menus(browser):
     log_in(page, "root")
     nav = page.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)")
     assert nav == ["/calls", "/stats", "/oncall", "/infopages", "/live", "/admin/clients", "/admin/dids",
-                   "/admin/menus", "/admin/users", "/admin/agents", "/admin/asterisk"]
+                   "/admin/menus", "/admin/users", "/admin/agents", "/admin/queues", "/admin/asterisk"]
     page.click("header nav a[href='/admin/clients']")
     page.wait_path("^/admin/clients$")
     assert page.eval("[...document.querySelectorAll('#admin-clients tbody tr')].map(r => r.dataset.code)") == [
@@ -32,7 +32,7 @@ def test_a_supervisor_has_no_admin_pages(browser):
     log_in(page, "sup")
     assert "/admin/clients" not in str(page.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)"))
     for path in ("/admin/clients", "/admin/dids", "/admin/menus", "/admin/menus/dupont", "/admin/users",
-                 "/admin/agents", "/admin/asterisk"):
+                 "/admin/agents", "/admin/queues", "/admin/asterisk"):
         assert page.goto(path) == 404 and page.text("h1") == "Page introuvable", path
 
 

@@ -206,7 +206,7 @@ async def test_the_admin_pages_are_for_admins_only(make_api):
     for who in ("alice", SUPERVISOR[0]):
         await login(api, who)
         for path in ("/admin/clients", "/admin/dids", "/admin/menus", "/admin/menus/accueil", "/admin/users",
-                     "/admin/agents", "/admin/asterisk"):
+                     "/admin/agents", "/admin/queues", "/admin/asterisk"):
             assert "Page introuvable" in await page(api, path, 404), (who, path)
     await login(api, "root")
     assert re.findall(r'<tr data-code="(\d+)"', await page(api, "/admin/clients")) == ["1000", "2000"]

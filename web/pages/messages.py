@@ -6,6 +6,8 @@ tests/web/test_pages.py checks that every key has both languages and the same pl
 
 from __future__ import annotations
 
+from .messages_queues import QUEUE_MESSAGES
+
 # key: (français, English)
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("Permanence", "Permanence"),
@@ -404,3 +406,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.bad_request": ("Demande refusée", "Request refused"),
     "error.home": ("Retour à l'accueil", "Back to the start"),
 }
+MESSAGES.update(QUEUE_MESSAGES)

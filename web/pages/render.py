@@ -46,7 +46,8 @@ NAV = (  # (path, message key, roles that see it)
     ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
     ("/admin/menus", "nav.menus", ADMIN), ("/admin/users", "nav.users", ADMIN),
-    ("/admin/agents", "nav.agents", ADMIN), ("/admin/asterisk", "nav.asterisk", ADMIN),
+    ("/admin/agents", "nav.agents", ADMIN), ("/admin/queues", "nav.queues", ADMIN),
+    ("/admin/asterisk", "nav.asterisk", ADMIN),
 )
 
 
