@@ -157,3 +157,13 @@ def unknown_fields(db: sqlite_utils.Database, scope: Scope, client_code: str | N
     return [name for name in names if db.execute(
         f"SELECT 1 FROM messages WHERE {where} AND EXISTS "  # noqa: S608 - fixed fragments
         f"(SELECT 1 FROM json_each(messages.fields) j WHERE j.key = ?) LIMIT 1", [*args, name]).fetchone() is None]
+
+
+def field_names(db: sqlite_utils.Database, scope: Scope, client_code: str | None, limit: int = 100) -> list[str]:
+    """The field names the messages in view have, sorted (the choices of the portal's report form)."""
+    where, args = scope.where("m.client_code")
+    if client_code is not None:
+        where, args = f"{where} AND m.client_code = ?", [*args, client_code]
+    return [row[0] for row in db.execute(
+        f"SELECT DISTINCT j.key FROM messages m, json_each(m.fields) j WHERE {where} "  # noqa: S608 - fixed
+        f"ORDER BY j.key LIMIT ?", [*args, limit]).fetchall()]

@@ -132,6 +132,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/calls", pages.calls.calls_page)
     app.router.add_get("/calls/{linkedid}", pages.calls.call_page)
     app.router.add_get("/stats", pages.stats.stats_page)
+    app.router.add_get("/reports", pages.reports.reports_page)
     app.router.add_get("/live", pages.live.live_page)
     app.router.add_get("/agent", pages.desk.desk_page)
     app.router.add_get("/oncall", pages.directory.oncall_page)

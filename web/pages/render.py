@@ -42,7 +42,7 @@ PAGE_CSP = "; ".join((
 ))
 NAV = (  # (path, message key, roles that see it)
     ("/agent", "nav.desk", AGENT), ("/calls", "nav.calls", (*ANYONE, *AGENT)), ("/stats", "nav.stats", ANYONE),
-    ("/oncall", "nav.oncall", ANYONE),
+    ("/reports", "nav.reports", ANYONE), ("/oncall", "nav.oncall", ANYONE),
     ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
     ("/admin/menus", "nav.menus", ADMIN), ("/admin/users", "nav.users", ADMIN),
