@@ -38,3 +38,38 @@ def test_a_client_user_has_no_wallboard(browser):
     log_in(page, "alice")
     assert "/live" not in str(page.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)"))
     assert page.goto("/live") == 404 and page.text("h1") == "Page introuvable"
+
+
+def test_a_message_that_reached_nobody_is_on_the_wallboard_until_an_admin_takes_it_in_hand(browser, portal):
+    from store import dispatch, messages
+    from store.clock import now_iso
+
+    def failed(db) -> int:
+        message = messages.create_message(db, "1000", "root", text="Fuite d'eau, rappeler M. Tremblay")
+        db.execute("UPDATE messages SET status = 'dispatching', step = 0 WHERE id = ?", [message.id])
+        dispatch.alert(db, dispatch.current(db, message.id), 1, now_iso())
+        return message.id
+
+    message_id = portal._run(portal.store.write(failed)).result(5)
+
+    async def publish() -> None:  # what the dispatcher does after each look
+        portal.live.set_alerts(await portal.store.read(dispatch.alerts))
+
+    portal._run(publish()).result(5)
+    row = f"#live-alerts tr[data-message='{message_id}']"
+    watcher = browser()
+    log_in(watcher, "sup", "/live")  # a supervisor sees it, and has no button to take it
+    watcher.wait(f"document.querySelector(\"{row}\") !== null")
+    assert "Fuite d'eau, rappeler M. Tremblay" in watcher.text(row)
+    assert watcher.eval(f"document.querySelectorAll(\"{row} button\").length") == 0
+    page = browser()
+    log_in(page, "root", "/live")
+    page.wait(f"document.querySelector(\"{row} button\") !== null")
+    assert page.text(f"{row} button") == "Je m'en occupe"
+    page.click(f"{row} button")
+    page.wait(f"document.querySelector(\"{row}\") === null")
+    acknowledged = portal._run(portal.store.read(
+        lambda db: db.execute("SELECT acknowledged_by FROM messages WHERE id = ?", [message_id]).fetchone()[0]))
+    assert acknowledged.result(5) == "root"
+    portal._run(publish()).result(5)  # the dispatcher's next look: gone for everyone
+    watcher.wait(f"document.querySelector(\"{row}\") === null")

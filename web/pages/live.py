@@ -1,6 +1,7 @@
 """The live wallboard (supervisors and admins): an empty frame that web/static/live.js fills from the
 Server-Sent Events of GET /api/live — callers waiting per queue with their wait, calls in progress,
-agents and their states, and for an agent on a call, listen / whisper / barge buttons (POST
+agents and their states, the messages whose dispatch reached nobody (an admin takes one in hand), and
+for an agent on a call, listen / whisper / barge buttons (POST
 /api/supervise) when the viewer has a phone. The words the script shows come from the page (data-labels), in the
 viewer's language: the catalogue stays the one place for them."""
 
@@ -17,6 +18,7 @@ LABEL_KEYS = (
     "agent.ready", "agent.on_call", "agent.wrap_up", "agent.not_ready",
     "callstate.ringing", "callstate.ivr", "callstate.queued", "callstate.talking",
     "supervise.listen", "supervise.whisper", "supervise.barge", "supervise.placed", "supervise.failed",
+    "live.alert_ack", "live.alert_failed",
 )
 
 
@@ -25,7 +27,9 @@ async def live_page(view: Page) -> web.StreamResponse:
     labels = {key: view.t(key) for key in LABEL_KEYS}
     # Listen, whisper, barge (POST /api/supervise) ring the viewer's own phone: offered only with one.
     phone = view.user.agent_id if view.user is not None else None
-    return view.render("live.html", labels=json.dumps(labels, ensure_ascii=False), phone=phone or "")
+    # An admin takes a failed message in hand from here (POST /api/messages/{id}/acknowledge).
+    admin = "1" if view.user is not None and view.user.role == "admin" else ""
+    return view.render("live.html", labels=json.dumps(labels, ensure_ascii=False), phone=phone or "", admin=admin)
 
 
 OPENAPI_PATHS: dict = {

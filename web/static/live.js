@@ -54,6 +54,43 @@
     });
   };
 
+  // A failed message taken in hand by an admin (POST /api/messages/{id}/acknowledge): its row goes at
+  // once, before the next snapshot drops it.
+  const alertResult = document.getElementById("alert-result");
+  const handled = new Set();
+  async function acknowledge(id) {
+    const response = await fetch(`/api/messages/${id}/acknowledge`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": token.content },
+    }).catch((failure) => ({ ok: false, status: 0, statusText: failure.name, json: async () => ({}) }));
+    if (response.ok) {
+      handled.add(id);
+      alertResult.hidden = true;
+      draw();
+      return;
+    }
+    let answer = {};
+    try {
+      answer = await response.json();
+    } catch (failure) {
+      // not JSON: the status says it
+    }
+    alertResult.textContent = labels["live.alert_failed"].replace(
+      "{error}", answer.error || `${response.status} ${response.statusText}`);
+    alertResult.className = "form-error";
+    alertResult.hidden = false;
+  }
+  const ackButton = (row, alert) => {
+    const td = row.insertCell();
+    if (board.dataset.admin !== "1") return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = labels["live.alert_ack"];
+    button.addEventListener("click", () => acknowledge(alert.message_id));
+    td.append(button);
+  };
+
   const since = (iso) => (iso ? Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)) : null);
   const duration = (s) => {
     if (s === null || Number.isNaN(s)) return "—";
@@ -91,6 +128,14 @@
     document.getElementById("count-calls").textContent = String(snapshot.calls.length);
     document.getElementById("count-waiting").textContent = String(everyone.length);
     document.getElementById("longest-wait").textContent = duration(longest(everyone));
+    fill("live-alerts", (snapshot.alerts || []).filter((a) => !handled.has(a.message_id)), (row, alert) => {
+      row.dataset.message = String(alert.message_id);
+      cell(row, `#${alert.message_id}`);
+      cell(row, alert.client_code);
+      cell(row, alert.text, "text");
+      cell(row, duration(since(alert.alerted_at)), "num");
+      ackButton(row, alert);
+    });
     fill("live-queues", queues, (row, [name, callers]) => {
       row.dataset.queue = name;
       cell(row, name);
