@@ -86,3 +86,32 @@ def test_the_english_page_and_a_refused_key(browser):
     assert page.text("h1") == "Reports" and page.text("#custom h2") == "Custom report"
     page.goto("/reports?group=colour")
     assert "“Group by”" in page.text("p.error")
+
+
+def test_an_admin_sets_a_clients_daily_report(browser, portal):
+    page = browser()
+    page.allow_console(r"status of 400")
+    log_in(page, "root", "/reports?client=2000")
+    page.fill("form.daily-settings input[name=at]", "06:45")
+    page.fill("form.daily-settings input[name=roles]", '["Gérante"]')
+    page.fill("form.daily-settings input[name=emails]", '["Direction@Example.org"]')
+    page.click("form.daily-settings button[type=submit]")
+    # Saved, the page comes back with the settings as the store keeps them (the domain normalised).
+    page.wait("document.querySelector('form.daily-settings input[name=emails]').value === "
+              "'[\"Direction@example.org\"]'")
+    db = connect(portal.store_path)
+    try:
+        settings = daily.get_settings(db, "2000")
+    finally:
+        db.close()
+    assert settings is not None and (settings.at, settings.roles, settings.emails) == (
+        "06:45", ("Gérante",), ("Direction@example.org",))
+    assert page.eval("document.querySelector('form.daily-settings input[name=at]').value") == "06:45"
+    page.fill("form.daily-settings input[name=emails]", '["not an address"]')
+    page.click("form.daily-settings button[type=submit]")
+    page.wait("!document.querySelector('form.daily-settings .form-error').hidden")
+    assert page.text("form.daily-settings .form-error").startswith("emails:")
+    # Only admins see the form, and a client user only its own client.
+    alice = browser()
+    log_in(alice, "alice", "/reports")
+    assert alice.eval("document.querySelector('form.daily-settings')") is None

@@ -447,5 +447,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reports.measure.abandoned": ("Abandonnés", "Abandoned"),
     "reports.measure.wait_avg_s": ("Attente moyenne", "Average wait"),
     "reports.measure.talk_avg_s": ("Conversation moyenne", "Average talk"),
+    "reports.settings": ("Rapport quotidien du client {client}", "Daily report of client {client}"),
+    "reports.settings_note": ("Heure locale du client ({zone}). Destinataires : les contacts dont le rôle est dans "
+                              "la liste, et les adresses données (listes JSON).",
+                              "The client's local time ({zone}). Recipients: the contacts whose role is in the "
+                              "list, and the addresses given (JSON lists)."),
+    "reports.at": ("Heure d'envoi", "Time sent"),
+    "reports.roles": ("Rôles des contacts", "Contacts' roles"),
+    "reports.emails": ("Adresses", "Addresses"),
+    "reports.save": ("Enregistrer", "Save"),
 }
 MESSAGES.update(QUEUE_MESSAGES)

@@ -1,6 +1,7 @@
 """The reports page: the client's past daily reports with their CSV (GET /api/reports/daily/{id}.csv), and
 a custom report form (GET /api/reports over whole days) shown as a table with a link to the same rows
-as CSV. Formulas: reports/README.md."""
+as CSV; for an admin with one client in view, that client's daily report settings (web/static/admin.js
+sends them to the admin API). Formulas: reports/README.md."""
 
 from __future__ import annotations
 
@@ -34,9 +35,13 @@ async def reports_page(view: Page) -> web.StreamResponse:
     client = await client_in_view(view.store, scope, client_param(q))  # 404 page for another client's code
     code = client.code if client else None
     zone = client.timezone if client else "UTC"
-    past, fields = await view.store.read(lambda db: (daily.list_reports(db, scope, code, limit=60),
-                                                     field_names(db, scope, code)))
+    admin = view.user is not None and view.user.role == "admin" and code is not None
+    past, fields, settings = await view.store.read(lambda db: (
+        daily.list_reports(db, scope, code, limit=60), field_names(db, scope, code),
+        daily.get_settings(db, code) if admin and code else None))
+    # An admin with one client in view sets its daily report here (PUT /api/admin/clients/{code}/daily-report).
     values = dict(form=form, groups=groups, staff=view.staff, zone=zone, past=past,
+                  admin_client=code if admin else None, settings=settings,
                   keys=[*CALL_KEYS, *(f"fields.{f}" for f in fields)], slots=range(MAX_KEYS), measures=MEASURES)
     if not request.query:
         return view.render("reports.html", report=None, error=None, csv_url=None, **values)
