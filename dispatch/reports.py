@@ -6,9 +6,10 @@ client's zone) — if it is after the last one made, one write makes the report 
 the previous one and moves the marks (store/reports.py). A run missed while the process was down is
 made once, late, at the first look after the restart; the runs in between are not made one by one (the
 one late report holds all their messages). The email is sent after the write: a report whose email
-failed, or was not sent because the process stopped, stays pending and is sent again at the next looks,
-MAX_ATTEMPTS in all. (If the process stops between the SMTP server's acceptance and the write that
-records it, that one email goes again: SMTP cannot do better than at least once.)
+failed, or was not sent because the process stopped, stays pending and is sent again — after 1, 2, 4…
+minutes (RETRY_FIRST, doubling; a restart tries at once), MAX_ATTEMPTS in all, about two hours. (If the
+process stops between the SMTP server's acceptance and the write that records it, that one email goes
+again: SMTP cannot do better than at least once.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,8 @@ from store.clock import iso, parse_iso
 from .mail import Attachment, MailError
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+RETRY_FIRST = timedelta(minutes=1)
 
 SUBJECT = {"fr": "Rapport quotidien — {name} — {day}", "en": "Daily report — {name} — {day}"}
 BODY = {
@@ -58,6 +60,8 @@ class DailyReports:
     clock: Callable[[], datetime] = _utc_now
     poll_interval: float = 30.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # When each report whose email failed may be tried again (report id → instant).
+    _retry_at: dict[int, datetime] = field(default_factory=dict, init=False)
 
     def wake(self) -> None:
         """Look now (the settings changed)."""
@@ -99,7 +103,8 @@ class DailyReports:
                          report.due_at, report.messages)
                 made.append(report)
         for report in await self.store.read(marks.unsent):
-            await self._send(report)
+            if self._retry_at.get(report.id, now) <= now:
+                await self._send(report)
         return made
 
     def _make(self, db: sqlite_utils.Database, seen: marks.ReportSettings, zone: ZoneInfo, due: str,
@@ -131,9 +136,11 @@ class DailyReports:
         try:
             detail = await self.mailer.send(", ".join(report.recipients), subject, body, (attachment,))
             status = "sent"
+            self._retry_at.pop(report.id, None)
         except MailError as exc:
             detail = str(exc)
             status = "failed" if report.attempts + 1 >= MAX_ATTEMPTS else "pending"
+            self._retry_at[report.id] = self.clock() + RETRY_FIRST * 2 ** report.attempts
             log.warning("reports: the email of report %d (client %s) failed: %s", report.id, report.client_code,
                         detail)
         await self.store.write(lambda db: marks.record_sending(db, report.id, status, iso(self.clock()), detail))

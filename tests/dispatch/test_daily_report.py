@@ -225,8 +225,14 @@ async def test_the_task_sends_at_the_due_minute_and_a_failed_email_goes_later(de
     [report] = await desk.at(local(MONTREAL, 2026, 1, 12, 0, 0))
     stored = await desk.store.read(lambda db: marks.get_report(db, Scope.everything(), report.id))
     assert stored is not None and (stored.status, stored.attempts) == ("pending", 1) and "SMTP" in stored.detail
-    desk.reports.mailer = good
-    assert await desk.at(local(MONTREAL, 2026, 1, 12, 0, 1)) == []
-    [_, mail] = await received(smtp, 2)
+    assert await desk.at(local(MONTREAL, 2026, 1, 12, 0, 0, 59)) == []  # the first retry waits a minute
+    assert await desk.at(local(MONTREAL, 2026, 1, 12, 0, 1)) == []  # tried again, refused again
+    assert await desk.at(local(MONTREAL, 2026, 1, 12, 0, 2, 59)) == []  # then two minutes
     stored = await desk.store.read(lambda db: marks.get_report(db, Scope.everything(), report.id))
-    assert stored is not None and stored.status == "sent" and stored.attempts == 2
+    assert stored is not None and (stored.status, stored.attempts) == ("pending", 2)
+    desk.reports.mailer = good
+    assert await desk.at(local(MONTREAL, 2026, 1, 12, 0, 3)) == []
+    [_, mail] = await received(smtp, 2)
+    assert [int(r["id"]) for r in attachment(mail)] == []  # the report of the 12th: nothing since
+    stored = await desk.store.read(lambda db: marks.get_report(db, Scope.everything(), report.id))
+    assert stored is not None and stored.status == "sent" and stored.attempts == 3
