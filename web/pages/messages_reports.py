@@ -1,0 +1,51 @@
+"""The reports page's texts (web/pages/messages.py takes them into the one catalogue)."""
+
+from __future__ import annotations
+
+# key: (français, English)
+REPORT_MESSAGES: dict[str, tuple[str, str]] = {
+    "nav.reports": ("Rapports", "Reports"),
+    "filter.group": ("Regrouper par", "Group by"),
+    "reports.title": ("Rapports", "Reports"),
+    "reports.daily": ("Rapports quotidiens", "Daily reports"),
+    "reports.no_daily": ("Aucun rapport quotidien pour l'instant.", "No daily report yet."),
+    "reports.due": ("Rapport du", "Report of"),
+    "reports.since": ("Depuis", "Since"),
+    "reports.messages": ("Messages", "Messages"),
+    "reports.status": ("Envoi", "Sending"),
+    "reports.file": ("Fichier", "File"),
+    "reports.download": ("Télécharger le CSV", "Download the CSV"),
+    "reports.status.pending": ("En attente", "Pending"),
+    "reports.status.sent": ("Envoyé", "Sent"),
+    "reports.status.failed": ("Échec de l'envoi", "Sending failed"),
+    "reports.status.no_recipients": ("Aucun destinataire", "No recipients"),
+    "reports.status.no_smtp": ("Courriel non configuré", "Email not set up"),
+    "reports.custom": ("Rapport personnalisé", "Custom report"),
+    "reports.group_by": ("Regrouper par ({n})", "Group by ({n})"),
+    "reports.run": ("Afficher", "Show"),
+    "reports.csv": ("Ces lignes en CSV", "These rows as CSV"),
+    "reports.none": ("(aucun)", "(none)"),
+    "reports.totals": ("Total", "Total"),
+    "reports.key.client": ("Client", "Client"),
+    "reports.key.queue": ("File d'attente", "Queue"),
+    "reports.key.agent": ("Agent", "Agent"),
+    "reports.key.disposition": ("Issue", "Outcome"),
+    "reports.key.did": ("Numéro composé", "Number dialled"),
+    "reports.key.day": ("Jour", "Day"),
+    "reports.key.hour": ("Heure", "Hour"),
+    "reports.measure.messages": ("Messages", "Messages"),
+    "reports.measure.calls": ("Appels", "Calls"),
+    "reports.measure.answered": ("Répondus", "Answered"),
+    "reports.measure.abandoned": ("Abandonnés", "Abandoned"),
+    "reports.measure.wait_avg_s": ("Attente moyenne", "Average wait"),
+    "reports.measure.talk_avg_s": ("Conversation moyenne", "Average talk"),
+    "reports.settings": ("Rapport quotidien du client {client}", "Daily report of client {client}"),
+    "reports.settings_note": ("Heure locale du client ({zone}). Destinataires : les contacts dont le rôle est dans "
+                              "la liste, et les adresses données (listes JSON).",
+                              "The client's local time ({zone}). Recipients: the contacts whose role is in the "
+                              "list, and the addresses given (JSON lists)."),
+    "reports.at": ("Heure d'envoi", "Time sent"),
+    "reports.roles": ("Rôles des contacts", "Contacts' roles"),
+    "reports.emails": ("Adresses", "Addresses"),
+    "reports.save": ("Enregistrer", "Save"),
+}
