@@ -1,4 +1,4 @@
-"""Cross-tenant walk: client 2000 (bob) tries every history, recording and statistics route with client
+"""Cross-tenant walk: client 2000 (bob) tries every history, recording, statistics and report route with client
 1000's ids (calls, recordings, client code) and gets 404, the same answer as for what does not exist;
 what bob may list shows nothing of client 1000."""
 
@@ -20,7 +20,9 @@ async def test_a_second_client_reaches_nothing_of_the_first(api: Api):
     walk += [f"/api/recordings/{rec_id}" for rec_id in rec_ids]
     walk += ["/api/calls?client=1000", "/api/calls?client=1000&format=csv", "/api/stats?client=1000",
              "/api/stats?client=1000&queue=1000-accueil", "/api/recordings/access",
-             f"/api/recordings/access?recording={rec_ids[0]}", "/api/recordings/access?client=1000"]
+             f"/api/recordings/access?recording={rec_ids[0]}", "/api/recordings/access?client=1000",
+             "/api/reports?client=1000", "/api/reports?client=1000&format=csv&group=queue",
+             "/api/reports/daily?client=1000"]
     for path in walk:
         resp = await api.client.get(path, headers=who["bob"])
         assert resp.status == 404, path
