@@ -96,8 +96,12 @@ class DailyReports:
             due = latest_due(now, parse_time_of_day(settings.at), zone)
             if iso(due) <= settings.last_due_at:
                 continue
-            report = await self.store.write(
-                lambda db, s=settings, z=zone, d=due: self._make(db, s, z, iso(d), iso(now)))
+            try:
+                report = await self.store.write(
+                    lambda db, s=settings, z=zone, d=due: self._make(db, s, z, iso(d), iso(now)))
+            except Exception:  # one client's fault must not hold up the others' reports
+                log.exception("reports: the daily report of client %s failed", settings.client_code)
+                continue
             if report is not None:
                 log.info("reports: client %s, report %d due %s: %d message(s)", report.client_code, report.id,
                          report.due_at, report.messages)

@@ -211,3 +211,21 @@ async def test_admins_set_the_daily_report_and_bad_settings_are_named(api: Api) 
                                  json={"at": "07:30"})).status == 404
     assert (await api.client.delete(path, headers=headers)).status == 204
     assert (await api.client.get(path, headers=headers)).status == 404
+
+
+async def test_day_and_hour_are_local_across_the_spring_change(api: Api) -> None:
+    """Calls every 20 minutes from 2026-03-07 22:00 to 03-08 06:00 Toronto time (the clocks go from 02:00 to
+    03:00 on the 8th): each is counted in its local day and hour, and the 02:00 hour does not exist."""
+    first = datetime(2026, 3, 8, 3, 0, tzinfo=UTC)  # 2026-03-07 22:00 EST
+    made = [{"linkedid": f"1772900000.{n}", "client_code": "1000", "started_at": iso(first + timedelta(minutes=20 * n)),
+             "disposition": "answered", "queue": None, "agent": None, "did": None, "wait_s": None, "talk_s": 30.0}
+            for n in range(24)]
+    await api.store.write(lambda db: [calls.save_call(db, CallRecord(**c)) for c in made])
+    params = {"client": "1000", "from": "2026-03-07T00:00:00", "to": "2026-03-09T00:00:00", "group": "day,hour"}
+    report = await (await api.get("/api/reports", "root", params=params)).json()
+    got = {(r["day"], r["hour"]): r["calls"] for r in report["rows"]}
+    expected = brute_force(made, [], ["day", "hour"], "1000", parse_iso("2026-03-07T05:00:00Z"),
+                           parse_iso("2026-03-09T04:00:00Z"))
+    assert got == {k: v["calls"] for k, v in expected.items()}
+    assert ("2026-03-08", 2) not in got and got[("2026-03-08", 1)] == 3 and got[("2026-03-08", 3)] == 3
+    assert got[("2026-03-07", 23)] == 3 and sum(got.values()) == 24
