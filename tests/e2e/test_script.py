@@ -1,7 +1,9 @@
-"""The client's script on a real call: a caller goes through the IVR (French) into the queue, agent 101's
-softphone answers, and while they talk the agent reads the script from the API pre-filled with the
-caller's number, answers it, and the message is the call's, its dispatch started; the same number's
-next call is pre-filled with that message's answers. The script is set from the command line."""
+"""The client's script on a real call, and the message it makes dispatched on real parts: a caller goes
+through the IVR (French) into the queue, agent 101's softphone answers, and while they talk the agent
+reads the script from the API pre-filled with the caller's number and answers it; the message is the
+call's, and goes by the client's protocol — an SMS through Kannel left unanswered, then the call to the
+on-call contact's mobile (a sipp UAS) that presses 1: delivered, each attempt in the history. The same
+number's next call is pre-filled with that message's answers. The script is set from the command line."""
 
 from __future__ import annotations
 
@@ -15,9 +17,17 @@ import pytest
 from tests.support import wait_for
 
 from .agents import SippAgent, agent_account, answers
-from .conftest import AGENT_SECRETS, DEMO_PASSWORD, OTHER_PASSWORD, System
+from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, DEMO_PASSWORD, OTHER_PASSWORD, System
+from .dtmf import write_keypresses
 from .sipp import keypress_scenario
 from .test_desk import PASSWORD, QUEUE, follow
+from .test_dispatch_phone import (
+    _ANSWER_PRESS_1,
+    _INVITE,
+    MOBILE,
+    _mobile,
+    on_call,  # noqa: F401 - the fixture: client 1000's on-call contact, MOBILE
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -62,12 +72,60 @@ def _answered_call(system: System, work: Path, token: str, talk_ms: int):
     return pop, finish
 
 
+@pytest.mark.usefixtures("on_call")
 def test_the_agent_takes_the_calls_message_through_the_script(system: System) -> None:
     agent_account(system, "alice101", "101", PASSWORD)
     system.cli("script", "set", "1000", "-", stdin=json.dumps(SCRIPT))
     work = Path(tempfile.mkdtemp(dir=system.sandbox_dir.parent, prefix="script-"))
     alice = system.login("alice101", PASSWORD)
+    admin = system.login("admin", ADMIN_PASSWORD)
+    status, _, body = system.request("PUT", "/api/dispatch/protocols/1000", token=admin, body={"steps": [
+        {"channel": "sms", "to": "on_call", "wait_s": 4}, {"channel": "phone", "to": "on_call", "wait_s": 60}]})
+    assert status == 200, body
+    assert system.kannel is not None
+    sent_before = len(system.kannel.sent())
+    [pcap] = write_keypresses("1", work, 0)
+    mobile = _mobile(system, _INVITE + _ANSWER_PRESS_1.replace("{pcap}", str(pcap)), work)
+    try:
+        message, linkedid = _take_message(system, work, alice)
+        demo = system.login("demo", DEMO_PASSWORD)
 
+        def delivered() -> dict | None:
+            status, _, body = system.request("GET", f"/api/messages/{message['id']}", token=demo)
+            found = json.loads(body) if status == 200 else None
+            return found if found and found["status"] == "delivered" else None
+
+        done = wait_for(delivered, 60, "the SMS unanswered, then the call to the mobile confirmed")
+        out, err = mobile.communicate(timeout=40)
+        assert mobile.returncode == 0, (out, err)
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+    # The client reads its message: the script's answers, every attempt; the other client cannot.
+    assert done["fields"] == message["fields"] and done["linkedid"] == linkedid
+    assert [(e["step"], e["channel"], e["result"]) for e in done["history"]] == [
+        (0, "sms", "sent"), (0, "sms", "no_reply"), (1, "phone", "sent"), (1, "phone", "confirmed")]
+    assert done["confirmed_by"] == MOBILE
+    sms = [m for m in system.kannel.sent()[sent_before:] if m.to == MOBILE]
+    assert len(sms) == 1 and "Jeanne Roy" in sms[0].text and "Fuite" in sms[0].text  # the script's answers
+    other = system.login("other", OTHER_PASSWORD)
+    assert system.request("GET", f"/api/messages/{message['id']}", token=other)[0] == 404
+
+    # The same number calls again: the script starts from that message's answers.
+    wait_for(lambda: system.request("GET", f"/api/calls/{linkedid}", token=alice)[0] == 200, 30, "the first call")
+    pop, finish = _answered_call(system, work, alice, talk_ms=4000)
+    try:
+        status, _, body = system.request("GET", f"/api/calls/{pop['linkedid']}/script", token=alice)
+    finally:
+        finish()
+    assert status == 200 and pop["linkedid"] != linkedid
+    assert json.loads(body)["prefill"] == {"name": "Jeanne Roy", "callback": "+15145557101", "nature": "leak",
+                                           "running": True, "city": "Laval"}
+
+
+def _take_message(system: System, work: Path, alice: str) -> tuple[dict, str]:
+    """A call answered by 101, during which the agent walks the script; the message taken and the call."""
     pop, finish = _answered_call(system, work, alice, talk_ms=12000)
     try:
         linkedid = pop["linkedid"]
@@ -77,7 +135,7 @@ def test_the_agent_takes_the_calls_message_through_the_script(system: System) ->
         assert (form["client_code"], form["language"]) == ("1000", "fr")  # 1 for French in the IVR
         assert [q["key"] for q in form["questions"]] == ["name", "callback", "nature", "running", "city"]
         assert form["prefill"]["callback"] == "+1" + NUMBER
-        # The other client's user and the supervisor-less agent 102 see nothing of it.
+        # The other client's user sees nothing of it.
         other = system.login("other", OTHER_PASSWORD)
         assert system.request("GET", f"/api/calls/{linkedid}/script", token=other)[0] == 404
         status, _, body = system.request("POST", f"/api/calls/{linkedid}/script", token=alice, body={"answers": {
@@ -93,26 +151,4 @@ def test_the_agent_takes_the_calls_message_through_the_script(system: System) ->
     assert message["linkedid"] == linkedid and message["client_code"] == "1000"
     assert message["fields"] == {"name": "Jeanne Roy", "callback": "+15145557101", "nature": "leak",
                                  "running": True, "city": "Laval"}
-
-    # The client reads it with its call; its dispatch started by the client's protocol.
-    demo = system.login("demo", DEMO_PASSWORD)
-
-    def dispatched() -> dict | None:
-        status, _, body = system.request("GET", f"/api/messages/{message['id']}", token=demo)
-        found = json.loads(body) if status == 200 else None
-        return found if found and found["status"] != "pending" and found["history"] else None
-
-    seen = wait_for(dispatched, 30, "the message's dispatch under way")
-    assert seen["fields"] == message["fields"] and seen["history"][0]["step"] == 0
-    assert system.request("GET", f"/api/messages/{message['id']}", token=other)[0] == 404
-
-    # The same number calls again: the script starts from that message's answers.
-    wait_for(lambda: system.request("GET", f"/api/calls/{linkedid}", token=alice)[0] == 200, 30, "the first call")
-    pop, finish = _answered_call(system, work, alice, talk_ms=4000)
-    try:
-        status, _, body = system.request("GET", f"/api/calls/{pop['linkedid']}/script", token=alice)
-    finally:
-        finish()
-    assert status == 200 and pop["linkedid"] != linkedid
-    assert json.loads(body)["prefill"] == {"name": "Jeanne Roy", "callback": "+15145557101", "nature": "leak",
-                                           "running": True, "city": "Laval"}
+    return message, linkedid
