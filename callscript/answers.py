@@ -138,11 +138,16 @@ def visible(script: Script, answers: Mapping[str, Value]) -> list[Question]:
     shown: list[Question] = []
     kept: dict[str, Value] = {}
     for question in script.questions:
-        if all(c.key in kept and _matches(kept[c.key], c.values) for c in question.conditions):
+        if _holds(question, kept):
             shown.append(question)
             if question.key in answers and not _empty(answers[question.key]):
                 kept[question.key] = answers[question.key]
     return shown
+
+
+def _holds(question: Question, kept: Mapping[str, Value]) -> bool:
+    """Every condition of the question holds on the answers kept so far (of questions shown only)."""
+    return all(c.key in kept and _matches(kept[c.key], c.values) for c in question.conditions)
 
 
 def _matches(answer: Value, values: Sequence[Value]) -> bool:
@@ -156,45 +161,29 @@ def validate(script: Script, raw: Mapping[str, object], region: str = "CA") -> t
                                                                                  dict[str, Refusal]]:
     """(the answers kept, in the script's order, for the questions shown; the errors by question key).
 
-    Questions are read in order, so a condition sees the earlier answers as kept; answers to hidden
-    questions are dropped (their condition says they do not apply); a key that is no question is an error."""
+    Questions are read in order, so a condition sees the earlier answers as kept (a refused one counts as
+    not given); answers to hidden questions are dropped (their condition says they do not apply); a key
+    that is no question is an error."""
     errors: dict[str, Refusal] = {}
     for key in raw:
         if script.question(str(key)) is None:
             errors[str(key)[:64]] = Refusal("no such question in this script", "unknown")
     values: dict[str, Value] = {}
-    for question in visible_walk(script, raw, region):
+    for question in script.questions:
+        if not _holds(question, values):
+            continue
         value = raw.get(question.key)
         if _empty(value):
             if question.required:
                 errors[question.key] = Refusal("required", "required")
             continue
-        values[question.key] = _kept(question, value, region, errors)  # type: ignore[arg-type]
-    return {k: v for k, v in values.items() if k not in errors}, errors
-
-
-def _kept(question: Question, value: Value, region: str, errors: dict[str, Refusal]) -> Value:
-    try:
-        if not isinstance(value, str | int | float | bool):
-            raise AnswerError("must be text, a number or true/false", "text")
-        return read_answer(question, value, region)
-    except AnswerError as exc:
-        errors[question.key] = Refusal(str(exc), exc.kind)
-        return ""
-
-
-def visible_walk(script: Script, raw: Mapping[str, object], region: str) -> list[Question]:
-    """visible() over raw answers: each read in its kept form first (a wrong one counts as not given)."""
-    kept: dict[str, Value] = {}
-    for question in script.questions:
-        value = raw.get(question.key)
-        if _empty(value) or not isinstance(value, str | int | float | bool):
-            continue
         try:
-            kept[question.key] = read_answer(question, value, region)
-        except AnswerError:
-            pass
-    return visible(script, kept)
+            if not isinstance(value, str | int | float | bool):
+                raise AnswerError("must be text, a number or true/false", "text")
+            values[question.key] = read_answer(question, value, region)
+        except AnswerError as exc:
+            errors[question.key] = Refusal(str(exc), exc.kind)
+    return values, errors
 
 
 def prefill(script: Script, *, caller_number: str | None, caller_name: str | None = None,

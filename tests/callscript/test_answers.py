@@ -68,6 +68,13 @@ def test_validate_names_every_bad_answer_and_the_missing_required_ones():
                                                              "running": "required", "color": "unknown"}
 
 
+def test_a_refused_answer_shows_no_question_of_its_own():
+    # "flood" is no choice: nature counts as not given, so neither running nor email is asked.
+    values, errors = validate(S, {"name": "Jeanne", "callback": "5145550199", "nature": "flood", "running": "x"})
+    assert errors == {"nature": "must be one of leak, quote, other, got 'flood'"} and errors["nature"].kind == "choice"
+    assert values == {"name": "Jeanne", "callback": "+15145550199"}
+
+
 def test_validate_keeps_the_shown_answers_in_script_order_and_drops_hidden_ones():
     values, errors = validate(S, {"notes": "Sous l'évier", "running": "oui", "rooms": "2", "nature": "leak",
                                   "callback": "514 555 0199", "name": "Jeanne", "email": "j@example.com"})
