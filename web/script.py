@@ -38,7 +38,7 @@ def _from_pop(request: web.Request, agent: str, linkedid: str) -> CallContext | 
 
 
 async def _call(request: web.Request) -> tuple[str, str, CallContext]:
-    """(the agent, the call, whose call it is) for a call that reached this agent; 404 otherwise."""
+    """(the agent's login, the call, whose call it is) for a call that reached this agent; 404 otherwise."""
     user = require_role(request, "agent")
     agent, linkedid = user.agent_id or "", request.match_info["linkedid"]
 
@@ -53,7 +53,7 @@ async def _call(request: web.Request) -> tuple[str, str, CallContext]:
     context = found or _from_pop(request, agent, linkedid)
     if context is None:
         raise not_found("call")  # reached them, but whose call it is is not known yet
-    return agent, linkedid, context
+    return user.login, linkedid, context
 
 
 async def get_call_script(request: web.Request) -> web.Response:
@@ -64,8 +64,7 @@ async def get_call_script(request: web.Request) -> web.Response:
 
 
 async def take_message(request: web.Request) -> web.Response:
-    _, linkedid, context = await _call(request)
-    login = require_role(request, "agent").login
+    login, linkedid, context = await _call(request)
     body = await Body.read(request, {"answers"})
     answers = body.raw("answers")
     if not isinstance(answers, dict):
