@@ -2,14 +2,15 @@
 emails it with its CSV attached.
 
 Each look, for each client with settings: the last run due at or before now (reports/schedule.py, in the
-client's zone) — if it is after the last one made, one write makes the report of every message since
-the previous one and moves the marks (store/reports.py). A run missed while the process was down is
-made once, late, at the first look after the restart; the runs in between are not made one by one (the
-one late report holds all their messages). The email is sent after the write: a report whose email
-failed, or was not sent because the process stopped, stays pending and is sent again — after 1, 2, 4…
-minutes (RETRY_FIRST, doubling; a restart tries at once), MAX_ATTEMPTS in all, about two hours. (If the
-process stops between the SMTP server's acceptance and the write that records it, that one email goes
-again: SMTP cannot do better than at least once.)
+client's zone) — if it is after the last one made, one write makes the report of every message since the
+previous one and moves the marks (store/reports.py). A run missed while the process was down is made
+once, late, at the first look after the restart; the runs in between are not made one by one (the one
+late report holds all their messages). The email is sent after the write: a report whose email failed,
+or was not sent because the process stopped, stays pending and is sent again — after 1, 2, 4… minutes
+(RETRY_FIRST, doubling; a restart tries at once), MAX_ATTEMPTS in all, about two hours. Stopping the
+task lets an email in flight finish and be recorded first. (If the process dies between the SMTP
+server's acceptance and the write that records it, that one email goes again: SMTP cannot do better than
+at least once.)
 """
 
 from __future__ import annotations
@@ -137,8 +138,16 @@ class DailyReports:
                                      since=local_time(report.since_due_at, zone),
                                      until=local_time(report.due_at, zone))
         attachment = Attachment(f"report-{client.code}-{day}.csv", kept[1].encode("utf-8"))
+        sending = asyncio.ensure_future(self.mailer.send(", ".join(report.recipients), subject, body, (attachment,)))
+        stopping = False
         try:
-            detail = await self.mailer.send(", ".join(report.recipients), subject, body, (attachment,))
+            try:
+                detail = await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                # Stopping: the email in flight is finished (the mailer's timeout bounds it) and recorded,
+                # or the SMTP server may have it and a restart would send it again.
+                stopping = True
+                detail = await sending
             status = "sent"
             self._retry_at.pop(report.id, None)
         except MailError as exc:
@@ -148,6 +157,8 @@ class DailyReports:
             log.warning("reports: the email of report %d (client %s) failed: %s", report.id, report.client_code,
                         detail)
         await self.store.write(lambda db: marks.record_sending(db, report.id, status, iso(self.clock()), detail))
+        if stopping:
+            raise asyncio.CancelledError
 
 
 def _settings_and_zones(db: sqlite_utils.Database) -> list[tuple[marks.ReportSettings, ZoneInfo]]:

@@ -15,14 +15,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from dispatch.mail import Mailer, MailSettings
 from dispatch.reports import DailyReports
 from store import Scope, Store, clients, contacts, messages
 from store import reports as marks
 from store.clock import iso
+from tests.support import free_port
 
-from .conftest import Smtp
+from .conftest import Inbox, Smtp
 
 MONTREAL, PARIS = ZoneInfo("America/Montreal"), ZoneInfo("Europe/Paris")
 MINUTE = timedelta(minutes=1)
@@ -236,3 +238,44 @@ async def test_the_task_sends_at_the_due_minute_and_a_failed_email_goes_later(de
     assert [int(r["id"]) for r in attachment(mail)] == []  # the report of the 12th: nothing since
     stored = await desk.store.read(lambda db: marks.get_report(db, Scope.everything(), report.id))
     assert stored is not None and stored.status == "sent" and stored.attempts == 3
+
+
+class SlowInbox(Inbox):
+    """Keeps the email, then waits before its 250 reply: the sender is still waiting when the test stops it."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(0.5)
+        return "250 OK"
+
+
+async def test_stopping_the_task_mid_send_records_the_email_and_never_sends_it_again(desk: Desk) -> None:
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        assert desk.reports is not None and desk.store is not None
+        desk.reports.mailer = Mailer(MailSettings("127.0.0.1", controller.port, "reports@permanence.test",
+                                                  security="none", timeout=5))
+        await desk.settings("1000", "00:00", local(MONTREAL, 2026, 1, 10, 12, 0))
+        await desk.take("1000", local(MONTREAL, 2026, 1, 10, 23, 59), "Fuite")
+        desk.clock.now = local(MONTREAL, 2026, 1, 11, 0, 0)
+        task = asyncio.create_task(desk.reports.run())
+        for _ in range(200):
+            if inbox.messages:
+                break
+            await asyncio.sleep(0.01)
+        assert len(inbox.messages) == 1  # the server has it; its reply is half a second away
+        task.cancel()  # as permanence serve does when it stops
+        await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled()
+        [report] = await desk.store.read(lambda db: marks.list_reports(db, Scope.everything()))
+        assert (report.status, report.attempts) == ("sent", 1)
+        desk.restart()
+        desk.reports.mailer = Mailer(MailSettings("127.0.0.1", controller.port, "reports@permanence.test",
+                                                  security="none", timeout=5))
+        assert await desk.at(local(MONTREAL, 2026, 1, 11, 0, 1)) == []
+        await asyncio.sleep(0.6)
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
