@@ -1,14 +1,17 @@
 """The client's script on the agent's desk in Chromium: a caller of client 2000 (English) who chose French
 in the IVR reaches Ed (agent 202); his page shows the script in French, pre-filled from the caller's
 last message and number; answering the nature of the call shows and hides questions; a bad number is
-refused under its question; the message taken is the call's, with its fields, and the client reads it."""
+refused under its question; the message taken is the call's, with its fields, and the client reads it on
+the call's page (the other client gets 404)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from store import connect, messages
+from store import CallRecord, calls, connect, messages
 from store import scripts as store_scripts
+from store.clock import iso
 from store.ivr_path import IvrStep, add_steps
 from tests.callscript.sample import SCRIPT
 
@@ -115,17 +118,43 @@ def test_the_agent_walks_the_prefilled_script_and_takes_the_message(browser, por
                               "rooms": 2.5, "notes": "Sous l'évier <b>vite</b>"}  # the email hidden: dropped
     assert message.text.splitlines()[2] == "Nature of the call: Leak"  # the client's language
 
-    # The client reads its message with its fields; the other client does not.
-    bob, alice = browser(), browser()
+    portal.feed({"Event": "AgentComplete", "Linkedid": LINKEDID, "Queue": "garage", "Interface": "PJSIP/202",
+                 "TalkTime": "42", "Reason": "caller"})
+    portal.feed({"Event": "Hangup", "Linkedid": LINKEDID, "Uniqueid": LINKEDID})
+    ed.wait(f"document.getElementById('desk').dataset.ended === '{LINKEDID}'")
+
+    # The call ends and is written: its page shows the client the message with its fields, as text.
+    db = connect(portal.store_path)
+    try:
+        calls.save_call(db, CallRecord(linkedid=LINKEDID, client_code="2000", started_at=iso(datetime.now(UTC)),
+                                       disposition="answered", caller_number="+1" + CALLER, agent="202"))
+    finally:
+        db.close()
+    try:
+        _client_reads_it(browser, taken, message)
+    finally:  # the shared store's calls as the other tests count them
+        db = connect(portal.store_path)
+        try:
+            db.execute("DELETE FROM calls WHERE linkedid = ?", [LINKEDID])
+        finally:
+            db.close()
+
+
+def _client_reads_it(browser, taken: int, message: messages.Message) -> None:
+    bob, alice = browser("en-US"), browser()
     log_in(bob, "bob")
+    assert bob.goto(f"/calls/{LINKEDID}") == 200
+    article = f"#messages article[data-message='{taken}']"
+    assert bob.text(f"{article} h3") == f"Message {taken} — waiting to be sent"  # no dispatcher runs here
+    fields = bob.eval(f"Object.fromEntries([...document.querySelectorAll(\"{article} dd\")]"
+                      ".map(d => [d.dataset.field, d.textContent]))")
+    assert fields == {"name": "Sam Tremblay", "callback": "+14165550001", "nature": "leak", "running": "Yes",
+                      "rooms": "2.5", "notes": "Sous l'évier <b>vite</b>"}
+    assert bob.eval(f"document.querySelector(\"{article} dd b\")") is None  # text, never markup
     found = bob.eval(f"fetch('/api/messages?linkedid={LINKEDID}').then(r => r.json())"
                      ".then(b => b.messages.map(m => [m.id, m.fields]))")
     assert found == [[taken, json.loads(json.dumps(message.fields))]]
     log_in(alice, "alice")
     alice.allow_console(r"status of 404")
+    assert alice.goto(f"/calls/{LINKEDID}") == 404
     assert alice.eval(f"fetch('/api/messages/{taken}').then(r => r.status)") == 404
-
-    portal.feed({"Event": "AgentComplete", "Linkedid": LINKEDID, "Queue": "garage", "Interface": "PJSIP/202",
-                 "TalkTime": "42", "Reason": "caller"})
-    portal.feed({"Event": "Hangup", "Linkedid": LINKEDID, "Uniqueid": LINKEDID})
-    ed.wait(f"document.getElementById('desk').dataset.ended === '{LINKEDID}'")

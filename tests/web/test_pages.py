@@ -16,6 +16,7 @@ from store.stats import WAIT_BUCKETS_S, StatsQuery, wait_distribution
 from web.admin import AdminSettings
 from web.admin.asterisk import report_json
 from web.pages import admin_directory, directory, i18n
+from web.pages import calls as calls_page
 from web.pages.live import LABEL_KEYS
 from web.pages.messages import MESSAGES
 from web.pages.render import PAGE_CSP, TEMPLATES_DIR
@@ -184,7 +185,7 @@ def test_the_catalogue_has_both_languages_and_every_key_the_templates_use():
     built |= {f"callstate.{s}" for s in ("ringing", "ivr", "queued", "talking")} | set(LABEL_KEYS)
     built |= {*directory.WEEKDAY_KEYS, *directory.ROTATION_KEYS.values(), *directory.KIND_KEYS.values(),
               *admin_directory.PERIOD_KEYS.values()}
-    built |= {f"admin.role_{role}" for role in users.ROLES}
+    built |= {f"admin.role_{role}" for role in users.ROLES} | set(calls_page.MESSAGE_STATUS_KEYS.values())
     built |= {f"admin.report_{name}" for name in report_json(Report(True)).keys()}
     assert built - MESSAGES.keys() == set()
 

@@ -1,5 +1,6 @@
 """The calls pages: the history with the filters of GET /api/calls, keyset pages and a player per
-recording; one call with its recordings, IVR path and timeline.
+recording; one call with its wrap-up, the messages taken on it (their fields and how their dispatch
+stands), its recordings, IVR path and timeline.
 
 Read server-side through the viewer's scope with the store's own functions (store.calls), as the
 API does: a client user sees its own calls of its window; another client's call is the 404 page.
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from store import NumberError, calls, to_e164
+from store import NumberError, calls, messages, to_e164
 from store.call_filter import CallFilter
 from store.clock import iso
 from store.visibility import visible_client
@@ -110,8 +111,14 @@ async def call_page(view: Page) -> web.StreamResponse:
         return view.not_found()
     code = call["client_code"]
     client = await view.store.read(lambda db: visible_client(db, scope, code)) if code else None
+    # The messages taken on the call, as the viewer may read them (a client: its own, of its window).
+    taken = await view.store.read(lambda db: messages.list_messages(db, scope, linkedid=linkedid))
     return view.render("call.html", call=call, zone=client.timezone if client else "UTC",
-                       client_name=client.name if client else None)
+                       client_name=client.name if client else None, messages=sorted(taken, key=lambda m: m.id),
+                       status_keys=MESSAGE_STATUS_KEYS)
+
+
+MESSAGE_STATUS_KEYS = {status: f"message.status_{status}" for status in messages.STATUSES}  # tests/web/test_pages.py
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
@@ -138,6 +145,6 @@ OPENAPI_PATHS: dict = {
             "400": {"description": "the page, saying which filter was refused",
                     "content": {"text/html": {"schema": {"type": "string"}}}}})},
     "/calls/{linkedid}": {"get": html_operation(
-        "callPage", "One call: its recordings, IVR path and timeline",
+        "callPage", "One call: its wrap-up, messages taken, recordings, IVR path and timeline",
         parameters=({"name": "linkedid", "in": "path", "required": True, "schema": {"type": "string"}},))},
 }
