@@ -26,6 +26,7 @@ from . import (
     prompts_cli,
     queues_cli,
     recordings_cli,
+    reports_cli,
     script_cli,
     users_cli,
 )
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     queues_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)
+    reports_cli.register(sub)
     script_cli.register(sub)
     users_cli.register(sub)
     return parser

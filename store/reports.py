@@ -25,7 +25,10 @@ STATUSES = ("pending", "sent", "failed", "no_recipients", "no_smtp")
 
 
 class ReportSettingsError(ClientError):
-    """Settings were refused; `field` names what was wrong."""
+    """Settings were refused; `field` names what was wrong (and the message starts with it)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message if message.startswith(field) else f"{field}: {message}", field)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def _emails(emails: object) -> list[str]:
         try:
             checked = email(address)
         except ClientError as exc:
-            raise ReportSettingsError(str(exc).removeprefix("email: "), "emails") from None
+            raise ReportSettingsError(str(exc).removeprefix("email: "), "emails") from None  # the list's name
         if checked is not None:
             out.append(checked)
     return list(dict.fromkeys(out))
