@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from . import callbacks
 from .call_filter import CallFilter
 from .clock import now_iso
 from .desk import get_wrapup
@@ -206,10 +207,12 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
 
 
 def timeline(db: sqlite_utils.Database, linkedid: str) -> list[dict]:
-    """A call's events in order (scope is checked by the caller: get_call)."""
-    return [{"at": r["at"], "kind": r["kind"], "channel": r["channel"], "detail": json.loads(r["detail"])}
-            for r in db.query("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? "
-                              "ORDER BY at, id", [linkedid])]
+    """A call's events in order, its callback steps among them (scope is checked by the caller: get_call)."""
+    events = [{"at": r["at"], "kind": r["kind"], "channel": r["channel"], "detail": json.loads(r["detail"])}
+              for r in db.query("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? "
+                                "ORDER BY at, id", [linkedid])]
+    steps = callbacks.timeline(db, linkedid)
+    return sorted(events + steps, key=lambda e: e["at"]) if steps else events
 
 
 _RECORDING_FIELDS = ("id", "linkedid", "client_code", "path", "size_bytes", "duration_s", "format", "created_at",

@@ -478,4 +478,37 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX calls_client_caller ON calls(client_code, caller_number, started_at DESC);
     """,
+    # 16: callbacks: a caller who pressed the queue's callback key left the queue keeping their place
+    # (queued_at: when they joined it); the back end calls the queue's agent, then the caller. Each
+    # attempt (the conversation's own linkedid, the agent, what came of it) and the retries left.
+    """
+    CREATE TABLE callback_requests (
+        id INTEGER PRIMARY KEY,
+        linkedid TEXT NOT NULL,
+        client_code TEXT REFERENCES clients(code),
+        queue TEXT NOT NULL,
+        number TEXT NOT NULL CHECK (number GLOB '+[1-9][0-9]*'),
+        language TEXT NOT NULL DEFAULT 'fr',
+        queued_at TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'dialling', 'connected', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX callback_requests_due ON callback_requests(status, queued_at);
+    CREATE INDEX callback_requests_call ON callback_requests(linkedid);
+    CREATE TABLE callback_attempts (
+        id INTEGER PRIMARY KEY,
+        request_id INTEGER NOT NULL REFERENCES callback_requests(id) ON DELETE CASCADE,
+        linkedid TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT CHECK (outcome IS NULL OR outcome IN ('connected', 'no_answer', 'busy', 'failed',
+                                                             'agent_no_answer', 'lost'))
+    );
+    CREATE INDEX callback_attempts_request ON callback_attempts(request_id, id);
+    """,
 ]
