@@ -33,10 +33,13 @@ class CallState:
     menu: str | None = None  # the entry menu, when the call went into the IVR
     ivr_action: str | None = None  # where the IVR sent the caller (ivr.steps.Exit.action)
     closed: bool = False  # a time condition found the client closed
+    overflow: str | None = None  # why the caller last overflowed from a queue (QUEUESTATUS, or CALLBACK)
+    callback_of: str | None = None  # a callback's conversation: the call the caller asked from
     queue: str | None = None
     queued_at: str | None = None
     left_queue_at: str | None = None  # left the queue unanswered (abandoned, timed out)
     in_queue: bool = False
+    queue_joins: int = 0
     agent: str | None = None  # the agent who answered from the queue (extension)
     agent_answered_at: str | None = None
     hangup_side: str | None = None  # who asked first to end the conversation since the last transfer
@@ -54,8 +57,12 @@ class CallState:
             return "failed"
         if self.agent_answered_at is not None:
             return "answered"  # a person took the call, whatever the hour
-        if self.ivr_action in ("voicemail", "oncall"):
-            return "voicemail"
+        if self.callback_of is not None:
+            return "failed"  # a callback that never reached its caller
+        if self.ivr_action in ("voicemail", "oncall", "callback"):
+            return "voicemail"  # a message, or the caller's number left to be called back
+        if self.overflow and self.ivr_action == "hangup":
+            return "failed"  # the queue could not take the call and hung up
         if self.closed:
             return "closed_hours"
         if self.ivr_action == "queue":
@@ -164,10 +171,31 @@ def _user_event(call: CallState, event: Mapping[str, str], when: str) -> None:
         if call.ivr_action == "queue" and call.queue is None:
             # The dialplan goes straight to Queue(): what CEL (no queue events) knows of the queue.
             call.queue, call.queued_at = _clean(event.get("Target")), when
+    elif kind == v.OVERFLOW_EVENT:
+        call.ivr_action = _clean(event.get("Action"))
+        call.overflow = _clean(event.get("Reason"))
+        if call.ivr_action == "queue":
+            call.queue = _clean(event.get("Target")) or call.queue  # CEL has no QueueCallerJoin
+    elif kind == v.CALLBACK_EVENT:
+        call.callback_of = _clean(event.get("Of"))
+        if event.get("Status") == "AGENT" and call.agent is None:
+            call.agent = _clean(agent_id(event.get("Channel", "").rpartition("-")[0]))
+        elif event.get("Status") == "ANSWER" and call.agent_answered_at is None:
+            call.agent_answered_at = when  # CEL's only word of the caller answering (AMI: DialEnd)
 
 
 def _queue_join(call: CallState, event: Mapping[str, str], when: str) -> None:
-    call.queue, call.queued_at, call.in_queue = _clean(event.get("Queue")), when, True
+    # Back after the callback offer, or overflowed to another queue: the wait counts from the first join.
+    # (The IVR event's time is only CEL's stand-in for the first join.)
+    call.queue, call.in_queue, call.left_queue_at = _clean(event.get("Queue")), True, None
+    call.queued_at = call.queued_at if call.queue_joins else when
+    call.queue_joins += 1
+
+
+def _dial_end(call: CallState, event: Mapping[str, str], when: str) -> None:
+    # A callback's conversation begins when the caller answers the agent's call.
+    if call.callback_of is not None and event.get("DialStatus") == "ANSWER" and call.agent_answered_at is None:
+        call.agent_answered_at = when
 
 
 def _queue_leave(call: CallState, event: Mapping[str, str], when: str) -> None:
@@ -227,7 +255,7 @@ _HANDLERS: dict[str, Callable[[CallState, Mapping[str, str], str], None]] = {
     "AgentRingNoAnswer": lambda call, event, when: None,
     "AgentComplete": lambda call, event, when: None,
     "DialBegin": lambda call, event, when: None,
-    "DialEnd": lambda call, event, when: None,
+    "DialEnd": _dial_end,
     "MixMonitorStart": lambda call, event, when: None,
     "MixMonitorStop": lambda call, event, when: None,
 }

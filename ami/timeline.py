@@ -31,6 +31,10 @@ def _user_event(event: Mapping[str, str]) -> tuple[str, Detail] | None:
         return "routed", _pick(event, status="Status", client="Client", did="DID", menu="Menu")
     if name == v.IVR_EVENT:
         return "ivr_exit", _pick(event, action="Action", target="Target", closed="Closed", checkin="Checkin")
+    if name == v.OVERFLOW_EVENT:
+        return "overflow", _pick(event, queue="Queue", reason="Reason", action="Action", target="Target")
+    if name == v.CALLBACK_EVENT:
+        return "callback", _pick(event, of="Of", request="Request", attempt="Attempt", status="Status")
     return None
 
 

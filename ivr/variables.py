@@ -37,7 +37,29 @@ CHECKIN_CLIENT = "CHECKIN_CLIENT"
 # Set by the Originate of a dispatch step's call (ami/originate.py): the attempt in the message's history
 # the `dispatch` route reads to the contact.
 DISPATCH_ATTEMPT = "DISPATCH_ATTEMPT"
-SET_BY_ORIGINATE = (DISPATCH_ATTEMPT,)
+
+# Set by the overflow route around Queue() (agi/routes/overflow.py): how long the caller waits this
+# time and where they (re-)enter; after Queue(), IVR_ACTION/IVR_TARGET say where the call goes next.
+QUEUE_TIMEOUT = "QUEUE_TIMEOUT"  # Queue()'s timeout: the max wait left, or the time to the callback offer; '' none
+QUEUE_POSITION = "QUEUE_POSITION"  # the place a caller back from the callback offer re-enters at; '' the end
+OVERFLOW_QUEUE = "OVERFLOW_QUEUE"  # the queue the caller overflowed from
+OVERFLOW_REASON = "OVERFLOW_REASON"  # its QUEUESTATUS; '' when the caller only goes back into the queue
+
+# Kept on the channel by the overflow route between its calls; the dialplan need not read them.
+QUEUE_JOINED = "QUEUE_JOINED"  # epoch seconds when the caller joined the current queue: their place
+QUEUE_HOPS = "QUEUE_HOPS"  # the queues the call was placed in, comma-separated: overflow loops are bounded
+CALLBACK_OFFERED = "CALLBACK_OFFERED"  # 1 once the caller heard the callback offer in this queue
+KEPT_BY_AGI = (QUEUE_JOINED, QUEUE_HOPS, CALLBACK_OFFERED)
+
+# Set by the back end on the agent's channel it originates for a callback (ami/callbacks.py), with
+# CLIENT_CODE, DID and RECORDING_FILE.
+CALLBACK_OF = "CALLBACK_OF"  # the call the caller asked from
+CALLBACK_REQUEST = "CALLBACK_REQUEST"
+CALLBACK_ATTEMPT = "CALLBACK_ATTEMPT"
+CALLBACK_DIAL = "CALLBACK_DIAL"  # the Dial() string that reaches the caller
+CALLBACK_RING_S = "CALLBACK_RING_S"
+SET_BY_ORIGINATE = (DISPATCH_ATTEMPT, CALLBACK_OF, CALLBACK_REQUEST, CALLBACK_ATTEMPT, CALLBACK_DIAL, CALLBACK_RING_S,
+                    CLIENT_CODE, DID, RECORDING_FILE)
 
 # Exposed on the channel for agents and the screen pop; the dialplan itself need not read them.
 FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS)
@@ -45,7 +67,7 @@ FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER
 SET_BY_AGI = (
     ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE, CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN,
     CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS, IVR_MENU_ENTRY, CHECKIN_CLIENT, IVR_ACTION,
-    IVR_TARGET, IVR_CLOSED,
+    IVR_TARGET, IVR_CLOSED, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON,
 )
 
 # UserEvent the dialplan sends when the caller leaves the IVR (Action, Target), for the AMI listener.
@@ -53,6 +75,13 @@ IVR_EVENT = "PermanenceIvr"
 
 # UserEvent the dialplan sends once the DNIS is known, for the AMI listener.
 CALL_EVENT = "PermanenceCall"
+
+# UserEvent the dialplan sends when a caller overflows from a queue (Queue, Reason, Action, Target).
+OVERFLOW_EVENT = "PermanenceOverflow"
+
+# UserEvent the dialplan sends on a callback's conversation (Of, Request, Attempt, Status: the agent
+# answered, then the caller's DIALSTATUS).
+CALLBACK_EVENT = "PermanenceCallback"
 
 # Also in every Exit's variables (ivr.engine), beside IVR_ACTION and IVR_TARGET and the values
 # collected by collect nodes; the dialplan need not read them.

@@ -105,6 +105,21 @@ class IvrConfig:
 
 
 @dataclass(frozen=True)
+class CallbackConfig:
+    """Callbacks (originated on the [ami] originate user's connections; without its secret, none is
+    offered): how the caller is reached once their queue's agent answered, and the retries."""
+
+    # The Dial() string that reaches a caller, {number} their E.164 number; empty: through [phone]
+    # outbound, as the other calls the back end places (neither: no callback is offered).
+    dial: str = ""
+    ring_s: int = 30  # the caller's phone rings this long
+    agent_ring_s: int = 20  # the agent's phone rings this long
+    max_attempts: int = 3  # attempts that dial the caller
+    retry_after_s: int = 120  # before the 2nd attempt; the 3rd waits twice as long
+    interval_s: float = 2.0  # how often the back end looks for callbacks to make
+
+
+@dataclass(frozen=True)
 class AsteriskConfig:
     """What the Asterisk side needs that the back end also knows (rendered by dialplan/)."""
 
@@ -141,6 +156,7 @@ class Config:
     phone: PhoneConfig = field(default_factory=PhoneConfig)
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
+    callback: CallbackConfig = field(default_factory=CallbackConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
@@ -168,6 +184,7 @@ def _section_class(name: str) -> type:
         "phone": PhoneConfig,
         "asterisk": AsteriskConfig,
         "ivr": IvrConfig,
+        "callback": CallbackConfig,
         "sms": SmsConfig,
         "email": EmailConfig,
         "dispatch": DispatchConfig,
@@ -305,6 +322,7 @@ def validate(config: Config) -> None:
     if config.ami.originate_secret and config.ami.originate_user in (config.ami.user, config.ami.action_user):
         raise ConfigError(f"{where}: [ami] originate_user must differ from [ami] user and action_user "
                           "(each manager user holds only its own classes)")
+    _check_callback(config.callback, where)
     for name, secret in (("[ami] secret", config.ami.secret), ("[ami] action_secret", config.ami.action_secret),
                          ("[ami] originate_secret", config.ami.originate_secret),
                          ("[asterisk] softphone_secret", config.asterisk.softphone_secret)):
@@ -372,3 +390,16 @@ def _validate_dispatch(config: Config, where: str) -> None:
         raise ConfigError(f"{where}: [dispatch] public_url must start with http:// or https://")
     if config.dispatch.poll_interval <= 0:
         raise ConfigError(f"{where}: [dispatch] poll_interval must be a positive number of seconds")
+
+
+def _check_callback(c: CallbackConfig, where: str) -> None:
+    if c.dial and (c.dial.count("{number}") != 1 or not re.fullmatch(r"[A-Za-z0-9_./:@+{}-]{1,200}", c.dial)):
+        raise ConfigError(f"{where}: [callback] dial must be a Dial() string with {{number}} once, of letters, "
+                          f"digits and _ . / : @ + -, got {c.dial!r}")
+    for name, value, low, high in (("ring_s", c.ring_s, 5, 300), ("agent_ring_s", c.agent_ring_s, 5, 300),
+                                   ("max_attempts", c.max_attempts, 1, 10),
+                                   ("retry_after_s", c.retry_after_s, 10, 86400)):
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: [callback] {name} must be from {low} to {high}, got {value}")
+    if not 0.2 <= c.interval_s <= 60:
+        raise ConfigError(f"{where}: [callback] interval_s must be from 0.2 to 60 seconds, got {c.interval_s}")

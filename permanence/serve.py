@@ -14,8 +14,9 @@ from pathlib import Path
 from aiohttp import web
 
 from agi import FastAGIServer, Router
-from agi.routes import CheckinPolicy, CheckinRoute, DispatchRoute, DnisRoute, IvrRoute, MenuBook
+from agi.routes import CheckinPolicy, CheckinRoute, DispatchRoute, DnisRoute, IvrRoute, MenuBook, OverflowRoute
 from ami import AMIClient, CallListener, Reconciler, make_client
+from ami.callbacks import AmiDialer, CallbackScheduler, CallbackSettings
 from ami.control import action_connection
 from ami.live import LiveState
 from ami.originate import Originator
@@ -26,6 +27,7 @@ from dispatch.reports import DailyReports
 from dispatch.scheduler import Dispatcher
 from ivr.loader import parse
 from store import Store, agents, connect, menus, migrate, queues
+from store.callbacks import RetryPolicy
 from web import make_app
 from web.access import JsonAccessLogger, access_logger
 from web.admin import AdminSettings
@@ -107,7 +109,31 @@ def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None]
     router.add("checkin", CheckinRoute(store, prompts, policy, config.phone.default_region))
     router.add("dispatch", DispatchRoute(store, prompts, config.asterisk.recordings_dir, wake_dispatch,
                                          config.recordings_dir))
+    # Callbacks are offered only when the back end can originate them.
+    router.add("overflow", OverflowRoute(store, prompts, callbacks=callback_dial(config) is not None,
+                                         default_region=config.phone.default_region))
     return router
+
+
+def callback_dial(config: Config) -> str | None:
+    """How a callback reaches its caller; None when it cannot be placed (no originate user, no way out)."""
+    if not config.ami.originate_secret:
+        return None
+    if config.callback.dial:
+        return config.callback.dial
+    return f"PJSIP/carrier/sip:{{number}}@{config.phone.outbound}" if config.phone.outbound else None
+
+
+def callback_scheduler(config: Config, store: Store, live: LiveState) -> CallbackScheduler | None:
+    """Callbacks originate on the originate user's connections; without its secret there are none."""
+    a, c = config.ami, config.callback
+    dial = callback_dial(config)
+    if dial is None:
+        return None
+    policy = RetryPolicy(max_attempts=c.max_attempts, retry_after_s=c.retry_after_s)
+    settings = CallbackSettings(dial=dial, ring_s=c.ring_s, agent_ring_s=c.agent_ring_s, policy=policy,
+                                interval_s=c.interval_s)
+    return CallbackScheduler(store, live, AmiDialer(a.host, a.port, a.originate_user, a.originate_secret), settings)
 
 
 def web_security(config: Config) -> SecuritySettings:
@@ -154,6 +180,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
                       config.ami.ping_interval, on_connect=on_connect)
 
+    scheduler = callback_scheduler(config, store, live)
     app = make_app(store, config.recordings_dir, token_ttl=timedelta(hours=config.web.token_ttl_hours),
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
                    registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token,
@@ -167,6 +194,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     reconcile_task: asyncio.Task[None] | None = None
     dispatch_task: asyncio.Task[None] | None = None
     report_task: asyncio.Task[None] | None = None
+    callback_task: asyncio.Task[None] | None = None
     try:
         await agi.start()
         await runner.setup()
@@ -176,11 +204,15 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         ami_task = asyncio.create_task(ami.run(), name="ami")
         dispatch_task = asyncio.create_task(dispatcher.run(), name="dispatch")
         report_task = asyncio.create_task(reporter.run(), name="daily-reports")
+        if scheduler is not None:
+            callback_task = asyncio.create_task(scheduler.run(), name="callbacks")
         await stop.wait()
         log.info("stopping")
     finally:
         await ami.close()
-        for task in (reconcile_task, ami_task, dispatch_task, report_task):
+        if scheduler is not None:
+            await scheduler.close()
+        for task in (reconcile_task, ami_task, dispatch_task, report_task, callback_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

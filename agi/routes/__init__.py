@@ -4,5 +4,6 @@ from .checkin import CheckinPolicy, CheckinRoute
 from .dispatch import DispatchRoute
 from .dnis import DnisRoute
 from .ivr import IvrRoute, MenuBook
+from .overflow import OverflowRoute
 
-__all__ = ["CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook"]
+__all__ = ["CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook", "OverflowRoute"]

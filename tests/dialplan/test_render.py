@@ -72,7 +72,7 @@ def test_the_dialplan_reads_every_variable_the_agi_routes_set():
 
 
 def test_the_dialplan_uses_no_variable_unknown_to_ivr_variables():
-    builtins = {"EXTEN", "AGISTATUS", "QUEUESTATUS", "CALLERID(num)", "CHANNEL(language)", "UNIQUEID"}
+    builtins = {"EXTEN", "AGISTATUS", "QUEUESTATUS", "DIALSTATUS", "CALLERID(num)", "CHANNEL(language)", "UNIQUEID"}
     globals_ = {"PERMANENCE_AGI", "PERMANENCE_RECORDINGS", "PERMANENCE_PROMPTS", "PERMANENCE_FALLBACK_QUEUE"}
     used = set(re.findall(r"\$\{([A-Za-z_()]+)\}", _dialplan()))
     assert used - builtins - globals_ - set(v.SET_BY_AGI) - set(v.SET_BY_ORIGINATE) == set()

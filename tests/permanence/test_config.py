@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from permanence.config import ConfigError, load
@@ -79,3 +81,14 @@ def test_the_web_apps_security_settings_come_from_web(tmp_path):
     assert (chosen.failures_per_account, chosen.failures_per_address) == (3, 50)
     assert chosen.failure_window == timedelta(minutes=5)
     assert chosen.trusted_proxies == ("10.0.0.1", "172.16.0.0/12")
+
+
+@pytest.mark.parametrize(("key", "value", "named"), [
+    ("dial", "PJSIP/carrier", "[callback] dial"), ("dial", "PJSIP/{number},{number}", "[callback] dial"),
+    ("ring_s", 1, "[callback] ring_s"), ("max_attempts", 0, "[callback] max_attempts"),
+    ("interval_s", 0.0, "[callback] interval_s")])
+def test_a_bad_callback_setting_is_refused_naming_it(tmp_path, key, value, named):
+    path = tmp_path / "p.toml"
+    path.write_text(f"mode = \"demo\"\n[callback]\n{key} = {value!r}\n".replace("'", '"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load(path, env={})
