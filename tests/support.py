@@ -60,10 +60,11 @@ def write_test_config(directory: Path) -> tuple[Path, dict]:
         "rtp_end": rtp_end,
         "ami_secret": secrets.token_hex(16),
         "ami_action_secret": secrets.token_hex(16),  # the admin API's reload logs in with it
-        "ami_originate_secret": secrets.token_hex(16),  # the supervisor's listen, whisper and barge
+        "ami_originate_secret": secrets.token_hex(16),  # listen, whisper and barge; callbacks
         "softphone_secret": secrets.token_hex(8),
         # where the carrier takes our outbound calls (a dispatch step's call): a sipp UAS in the tests
         "outbound_port": free_port(socket.SOCK_DGRAM),
+        "callback_port": free_port(socket.SOCK_DGRAM),  # where a callback reaches its caller (a sipp UAS)
         # the sandbox's /var/log/asterisk (scripts/asterisk-sandbox, PERMANENCE_SANDBOX_DIR=directory/asterisk)
         "cel_db": directory / "asterisk" / "log" / "permanence-cel.db",
     }
@@ -115,6 +116,9 @@ inbound_url = "{sms.inbound_url}"
 inbound_token = "{sms.inbound_token}"
 fake_port = {sms.fake_port}
 kannel_dir = "{sms.directory}"
+[callback]
+dial = "PJSIP/carrier/sip:{{number}}@127.0.0.1:{values['callback_port']}"
+interval_s = 0.5
 """,
         encoding="utf-8",
     )

@@ -274,6 +274,56 @@ def attended_transfers(agent_id: str, target: str, pcap_dir: Path, *, ring_ms: i
                  id=agent_id, ring_ms=ring_ms, talk_ms=consult_ms)
 
 
+_RING_UNTIL_CANCELLED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="agent {id} does not answer">
+  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:{id}@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="CANCEL"/>
+""" + _OK + """  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [last_cseq_number] INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+
+def rings_without_answer(agent_id: str) -> str:
+    """Ring until Asterisk gives up (CANCEL): an agent logged in who does not pick up."""
+    return _fill(_RING_UNTIL_CANCELLED, id=agent_id)
+
+
+def start_uas(work: Path, port: int, scenario: str, name: str) -> subprocess.Popen[str]:
+    """A sipp UAS on a fixed port for one call, not registered anywhere: a caller's own phone, which a
+    callback dials through the carrier."""
+    path = work / f"{name}.xml"
+    path.write_text(scenario, encoding="utf-8")
+    media = free_port(socket.SOCK_DGRAM)
+    return subprocess.Popen(
+        ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mp", str(media), "-m", "1", "-nostdin",
+         "-timeout", "120s", "-timeout_error", "-trace_err", "-error_file", str(work / f"{name}-errors.log")],
+        cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def _fill(template: str, **values: object) -> str:
     """str.format would trip on sipp's own brackets; only {name} placeholders are ours."""
     for name, value in values.items():

@@ -18,7 +18,7 @@ from ami.capture import capture
 from tests.ami.replay import FIELDS, load_stream, replay
 from tests.support import wait_for
 
-from .agents import SippAgent, answers, attended_transfers, blind_transfers
+from .agents import SippAgent, answers, attended_transfers, blind_transfers, rings_without_answer
 from .conftest import AGENT_SECRETS, System
 from .sipp import keypress_scenario
 
@@ -49,7 +49,9 @@ SCENARIOS = {
     "answered": Scenario("5145550300", [], True, "answered",  # the system hangs up after the greeting
                          expect=(("hangup_side", "system"), ("queue", None), ("agent", None))),
     "unknown_did": Scenario("5145550999", UNKNOWN, False, "unknown_did", expect=(("hangup_side", "system"),)),
+    # Agent 101 is logged in but does not pick up (with nobody logged in, the caller would overflow).
     "abandoned_queue": Scenario("5145550100", [*QUEUE, 3.0], False, "abandoned_queue",
+                                (("101", lambda _: rings_without_answer("101")),),
                                 expect=(*IN_QUEUE, ("agent", None), ("hangup_side", "caller")),
                                 timeline=("routed", "ivr_exit", "queue_joined", "queue_abandoned", "hangup")),
     "abandoned_ivr": Scenario("5145550100", [1.5, "1", 2.0], False, "abandoned_ivr",

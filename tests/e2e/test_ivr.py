@@ -57,7 +57,10 @@ def test_french_then_reception_queue(system: System) -> None:
     assert outcomes(c, "hours") == ["open"]
     assert [d for n, d, _ in steps(c) if n == "main"] == ["1"]
     assert steps(c)[-1][0] == "reception"
-    assert c["disposition"] == "abandoned_queue"  # nobody answers the queue yet: the ACD comes later
+    # Nobody is logged in to the queue: the caller overflows (JOINEMPTY) to the queue's default, a message.
+    assert [e["detail"] for e in c["timeline"] if e["kind"] == "overflow"] == [
+        {"queue": "1000-accueil", "reason": "JOINEMPTY", "action": "voicemail"}]
+    assert c["disposition"] == "voicemail"
     assert len(c["recordings"]) == 1
 
 
@@ -99,7 +102,7 @@ def test_checkin_with_the_right_pin_reaches_the_team_leaders(system: System) -> 
         rows = db.execute("SELECT outcome, client_code, caller FROM checkin_attempts WHERE linkedid = ?",
                           [c["linkedid"]]).fetchall()
     assert [tuple(r) for r in rows] == [("ok", "1000", "+15145551006")]
-    assert c["disposition"] == "abandoned_queue"  # queued for the team leaders; nobody there yet
+    assert c["disposition"] == "voicemail"  # for the team leaders, none logged in: a message
 
 
 def test_checkin_locks_after_repeated_wrong_pins(system: System) -> None:

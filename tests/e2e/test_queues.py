@@ -31,7 +31,7 @@ from recordings.prompts import sandbox_root, system_sound_dir
 from store.clock import now_iso
 from tests.support import wait_for
 
-from .agents import SippAgent, answers
+from .agents import SippAgent, answers, rings_without_answer
 from .conftest import ADMIN_PASSWORD, BIN, System
 from .sipp import keypress_scenario
 
@@ -244,9 +244,16 @@ def test_the_position_is_announced_in_the_callers_language(qtest, work, lang):
     configure(qtest, {"231": 0}, "--announce-position", "yes", "--announce-frequency-s", "20", "--no-rules")
     log = qtest.sandbox_dir / "log" / "messages.log"
     start = log.stat().st_size
+    # Agent 231 logged in but paused: the caller waits, then leaves (with nobody logged in they would
+    # not join: they would overflow).
+    agent = SippAgent(qtest, "231", SECRETS["231"], work)
+    agent.start(rings_without_answer("231"))
     try:
-        call(qtest, lang, [5.0], hangs_up=True, work=work)  # no agent ready: the caller waits, then leaves
+        rx(qtest, f"queue pause member PJSIP/231 queue {QUEUE} reason test")
+        call(qtest, lang, [5.0], hangs_up=True, work=work)
     finally:
+        agent.stop()
+        rx(qtest, f"queue unpause member PJSIP/231 queue {QUEUE}")
         configure(qtest, {"231": 0}, "--announce-position", "no", "--announce-frequency-s", "0")
     with log.open("rb") as f:
         f.seek(start)
