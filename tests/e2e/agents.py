@@ -307,6 +307,31 @@ _RING_UNTIL_CANCELLED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
+_BUSY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="a busy phone">
+  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+
+def busy() -> str:
+    """A phone already in a call: 486 Busy Here."""
+    return _BUSY
+
+
 def rings_without_answer(agent_id: str) -> str:
     """Ring until Asterisk gives up (CANCEL): an agent logged in who does not pick up."""
     return _fill(_RING_UNTIL_CANCELLED, id=agent_id)

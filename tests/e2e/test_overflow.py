@@ -22,7 +22,7 @@ from store.clock import parse_iso
 from store.queues import Queue, get_queue, save_queue
 from tests.support import wait_for
 
-from .agents import SippAgent, answers, rings_without_answer, start_uas
+from .agents import SippAgent, answers, busy, rings_without_answer, start_uas
 from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, System
 from .sipp import keypress_scenario
 
@@ -250,3 +250,56 @@ def test_an_accepted_callback_calls_the_agent_then_the_caller_in_one_recorded_co
                           [original["linkedid"] + "-cb%"]).fetchone()[0]
     assert tuple(status) == ("connected", 1)
     assert rows == 1
+
+
+def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(system, queue, work):
+    # The offer accepted as above; when agent 101 calls back, the caller's phone answers busy.
+    queue(callback_offer=True, callback_after_s=4, callback_key="1")
+    agent = SippAgent(system, "101", AGENT_SECRETS["101"], work)
+    agent.start(answers("101", ring_ms=500, talk_ms=30000))
+    _listening(agent.port)
+    callee: subprocess.Popen[str] | None = None
+    request_id = None
+    try:
+        paused = system.sandbox("rx", f"queue pause member PJSIP/101 queue {QUEUE} reason test")
+        assert paused.returncode == 0, paused.stdout + paused.stderr
+        callee = start_uas(work, int(system.values["callback_port"]), busy(), "callee-busy")
+        _listening(int(system.values["callback_port"]))
+        original = _call(system, [*TO_QUEUE, 9.0, "1"], "5145552006", work=work, callee_hangs_up=True)
+        with system.db() as db:
+            request_id = db.execute("SELECT id FROM callback_requests WHERE linkedid = ?",
+                                    [original["linkedid"]]).fetchone()[0]
+        system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
+        token = _admin(system)
+
+        def outcome() -> dict | None:
+            detail = _detail(system, token, original["linkedid"])
+            found = [e for e in detail["timeline"] if e["kind"] == "callback_outcome"]
+            return found[0]["detail"] if found else None
+
+        told = wait_for(outcome, 60, "the callback's outcome")
+        rung = agent.wait(30)  # Asterisk hung the agent up once the caller's phone said busy
+        assert rung.returncode == 0, f"agent 101:\n{rung.stdout[-2000:]}"
+        out, err = callee.communicate(timeout=30)
+        assert callee.returncode == 0, f"callee:\n{out[-2000:]}\n{err[-2000:]}"
+        with system.db() as db:
+            request = dict(db.execute("SELECT status, attempts, next_attempt_at, updated_at FROM callback_requests "
+                                      "WHERE id = ?", [request_id]).fetchone())
+    finally:
+        agent.stop()
+        if callee is not None and callee.poll() is None:
+            callee.kill()
+            callee.communicate(timeout=10)
+        system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
+        if request_id is not None:  # no later attempt during the other tests
+            with system.db() as db:
+                db.execute("UPDATE callback_requests SET status = 'cancelled' WHERE id = ?", [request_id])
+    assert (told["outcome"], told["agent"]) == ("busy", "101")
+    # Tried again later (retry_after_s: 120 s by default), not given up after one busy line.
+    assert (request["status"], request["attempts"]) == ("pending", 1)
+    spaced = parse_iso(request["next_attempt_at"]) - parse_iso(request["updated_at"])
+    assert spaced.total_seconds() == pytest.approx(120, abs=1)
+    conversation = _detail(system, token, told["call"])
+    assert conversation["disposition"] == "failed"  # the caller was not reached
+    assert [e["detail"].get("status") for e in conversation["timeline"] if e["kind"] == "callback"] == [
+        "AGENT", "BUSY"]
