@@ -131,6 +131,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/language", pages.login.choose_language)
     app.router.add_get("/calls", pages.calls.calls_page)
     app.router.add_get("/calls/{linkedid}", pages.calls.call_page)
+    app.router.add_get("/messages", pages.taken.messages_page)
+    app.router.add_get("/messages/{id}", pages.taken.message_page)
     app.router.add_get("/stats", pages.stats.stats_page)
     app.router.add_get("/reports", pages.reports.reports_page)
     app.router.add_get("/live", pages.live.live_page)

@@ -4,10 +4,11 @@ web/static). Routes are registered in web.app; each module documents its own in 
 
 from __future__ import annotations
 
-from . import admin, admin_directory, admin_queues, calls, desk, directory, live, login, reports, static, stats
+from . import admin, admin_directory, admin_queues, calls, desk, directory, live, login, reports, static, stats, taken
 from .render import install
 
-DOCUMENTED = (login, calls, stats, reports, directory, live, desk, admin, admin_directory, admin_queues, static)
+DOCUMENTED = (login, calls, taken, stats, reports, directory, live, desk, admin, admin_directory, admin_queues, static)
 
 __all__ = ["DOCUMENTED", "admin", "admin_directory", "admin_queues", "calls", "desk", "directory", "install", "live",
-           "login", "reports", "static", "stats"]
+           "login", "reports", "static", "stats",
+           "taken"]

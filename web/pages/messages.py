@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .messages_queues import QUEUE_MESSAGES
 from .messages_reports import REPORT_MESSAGES
+from .messages_taken import TAKEN_MESSAGES
 
 # key: (français, English)
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -422,3 +423,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 MESSAGES.update(QUEUE_MESSAGES)
 MESSAGES.update(REPORT_MESSAGES)
+MESSAGES.update(TAKEN_MESSAGES)

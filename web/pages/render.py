@@ -41,7 +41,8 @@ PAGE_CSP = "; ".join((
     "connect-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
 ))
 NAV = (  # (path, message key, roles that see it)
-    ("/agent", "nav.desk", AGENT), ("/calls", "nav.calls", (*ANYONE, *AGENT)), ("/stats", "nav.stats", ANYONE),
+    ("/agent", "nav.desk", AGENT), ("/calls", "nav.calls", (*ANYONE, *AGENT)), ("/messages", "nav.messages", ANYONE),
+    ("/stats", "nav.stats", ANYONE),
     ("/reports", "nav.reports", ANYONE), ("/oncall", "nav.oncall", ANYONE),
     ("/infopages", "nav.infopages", ANYONE), ("/live", "nav.live", STAFF),
     ("/admin/clients", "nav.clients", ADMIN), ("/admin/dids", "nav.dids", ADMIN),
