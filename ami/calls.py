@@ -182,6 +182,8 @@ def _user_event(call: CallState, event: Mapping[str, str], when: str) -> None:
             call.agent = _clean(agent_id(event.get("Channel", "").rpartition("-")[0]))
         elif event.get("Status") == "ANSWER" and call.agent_answered_at is None:
             call.agent_answered_at = when  # CEL's only word of the caller answering (AMI: DialEnd)
+    elif kind == v.ONCALL_EVENT and event.get("Status") == "answered" and call.agent_answered_at is None:
+        call.agent_answered_at = when  # the on-call contact took the call (ami/timeline.py keeps who)
 
 
 def _queue_join(call: CallState, event: Mapping[str, str], when: str) -> None:

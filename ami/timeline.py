@@ -35,6 +35,8 @@ def _user_event(event: Mapping[str, str]) -> tuple[str, Detail] | None:
         return "overflow", _pick(event, queue="Queue", reason="Reason", action="Action", target="Target")
     if name == v.CALLBACK_EVENT:
         return "callback", _pick(event, of="Of", request="Request", attempt="Attempt", status="Status")
+    if name == v.ONCALL_EVENT:  # the on-call hand-off: who, which number, what came of it
+        return "oncall", _pick(event, status="Status", contact="Contact", name="Name", number="Number")
     return None
 
 

@@ -61,13 +61,25 @@ CALLBACK_RING_S = "CALLBACK_RING_S"
 SET_BY_ORIGINATE = (DISPATCH_ATTEMPT, CALLBACK_OF, CALLBACK_REQUEST, CALLBACK_ATTEMPT, CALLBACK_DIAL, CALLBACK_RING_S,
                     CLIENT_CODE, DID, RECORDING_FILE)
 
+# Set by the oncall route (agi/routes/oncall.py) when the caller reaches an `oncall` exit: whoever is on
+# call for the client now, and how the dialplan reaches them.
+ONCALL_STATUS = "ONCALL_STATUS"  # dial | nobody | no_number | no_outbound
+ONCALL_CONTACT = "ONCALL_CONTACT"  # the contact's id in the client's directory
+ONCALL_NAME = "ONCALL_NAME"  # their name, as the call's timeline shows it
+ONCALL_NUMBER = "ONCALL_NUMBER"  # the number dialled (E.164): their mobile, else their office
+ONCALL_DIAL = "ONCALL_DIAL"  # the Dial() string: that number through the carrier endpoint
+ONCALL_RING_S = "ONCALL_RING_S"  # how long it rings before the caller leaves a message
+ONCALL_CALLER_ID = "ONCALL_CALLER_ID"  # the number the contact sees: the client's DID or the caller's
+ONCALL_DIALLING = "dial"
+
 # Exposed on the channel for agents and the screen pop; the dialplan itself need not read them.
 FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS)
 
 SET_BY_AGI = (
     ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE, CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN,
     CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS, IVR_MENU_ENTRY, CHECKIN_CLIENT, IVR_ACTION,
-    IVR_TARGET, IVR_CLOSED, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON,
+    IVR_TARGET, IVR_CLOSED, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON, ONCALL_STATUS,
+    ONCALL_CONTACT, ONCALL_NAME, ONCALL_NUMBER, ONCALL_DIAL, ONCALL_RING_S, ONCALL_CALLER_ID,
 )
 
 # UserEvent the dialplan sends when the caller leaves the IVR (Action, Target), for the AMI listener.
@@ -82,6 +94,11 @@ OVERFLOW_EVENT = "PermanenceOverflow"
 # UserEvent the dialplan sends on a callback's conversation (Of, Request, Attempt, Status: the agent
 # answered, then the caller's DIALSTATUS).
 CALLBACK_EVENT = "PermanenceCallback"
+
+# UserEvent the dialplan sends on the on-call hand-off (Status: dialling, with Contact, Name and Number;
+# then answered, sent from the contact's channel, or the DIALSTATUS of a call nobody took; or the route's
+# ONCALL_STATUS when nobody could be dialled).
+ONCALL_EVENT = "PermanenceOncall"
 
 # Also in every Exit's variables (ivr.engine), beside IVR_ACTION and IVR_TARGET and the values
 # collected by collect nodes; the dialplan need not read them.

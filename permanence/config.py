@@ -92,6 +92,9 @@ class PhoneConfig:
     # Asterisk dials sip:<number>@<outbound> from its carrier endpoint. Empty: no call is placed.
     outbound: str = ""
     ring_s: int = 30  # how long a contact's phone rings before the step counts it unanswered
+    # The number the on-call contact sees when a caller is put through (agi/routes/oncall.py): did (the
+    # client's number) or caller (the caller's own; the DID when they withheld it).
+    oncall_caller_id: str = "did"
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,9 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{where}: [phone] outbound must be a host or host:port, got {config.phone.outbound!r}")
     if not 5 <= config.phone.ring_s <= 120:
         raise ConfigError(f"{where}: [phone] ring_s must be from 5 to 120 seconds")
+    if config.phone.oncall_caller_id not in ("did", "caller"):
+        raise ConfigError(f"{where}: [phone] oncall_caller_id must be did or caller, "
+                          f"got {config.phone.oncall_caller_id!r}")
 
 
 def _validate_dispatch(config: Config, where: str) -> None:

@@ -14,7 +14,17 @@ from pathlib import Path
 from aiohttp import web
 
 from agi import FastAGIServer, Router
-from agi.routes import CheckinPolicy, CheckinRoute, DispatchRoute, DnisRoute, IvrRoute, MenuBook, OverflowRoute
+from agi.routes import (
+    CheckinPolicy,
+    CheckinRoute,
+    DispatchRoute,
+    DnisRoute,
+    IvrRoute,
+    MenuBook,
+    OncallRoute,
+    OncallSettings,
+    OverflowRoute,
+)
 from ami import AMIClient, CallListener, Reconciler, make_client
 from ami.callbacks import AmiDialer, CallbackScheduler, CallbackSettings
 from ami.control import action_connection
@@ -112,6 +122,8 @@ def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None]
     # Callbacks are offered only when the back end can originate them.
     router.add("overflow", OverflowRoute(store, prompts, callbacks=callback_dial(config) is not None,
                                          default_region=config.phone.default_region))
+    router.add("oncall", OncallRoute(store, OncallSettings(config.phone.outbound, config.phone.ring_s,
+                                                           config.phone.oncall_caller_id)))
     return router
 
 

@@ -4,6 +4,8 @@ from .checkin import CheckinPolicy, CheckinRoute
 from .dispatch import DispatchRoute
 from .dnis import DnisRoute
 from .ivr import IvrRoute, MenuBook
+from .oncall import OncallRoute, OncallSettings
 from .overflow import OverflowRoute
 
-__all__ = ["CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook", "OverflowRoute"]
+__all__ = ["CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook", "OncallRoute",
+           "OncallSettings", "OverflowRoute"]
