@@ -1,0 +1,214 @@
+"""The IVR's on-call exit on the real Asterisk: a sipp caller presses 1 in client 7000's menu, the oncall
+route asks who is on call at that moment (a daily rotation of two contacts, and an override that names a
+third), and Asterisk dials that contact's mobile through the carrier — a sipp UAS behind it, as the
+dispatcher's calls reach it — showing the client's DID. Answered: the two talk, recorded, and the call is
+answered by the contact; nobody answers within [phone] ring_s: the caller leaves a message."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.support import free_port, wait_for
+
+from .agents import answers
+from .conftest import ADMIN_PASSWORD, System
+from .sipp import keypress_scenario
+
+pytestmark = pytest.mark.asterisk
+CLIENT, DID, DID_E164 = "7000", "5145550700", "+15145550700"
+ZONE = ZoneInfo("America/Toronto")
+ON_CALL_MOBILE = "+15145550743"  # the override's contact; the rotation's two have other numbers
+MENU = f"""menu: oncall-line
+client: "{CLIENT}"
+languages: [fr]
+timezone: America/Toronto
+entry: main
+nodes:
+  main:
+    type: menu
+    prompt: common:press-1-or-2
+    choices: {{"1": operator, "2": message}}
+    timeout: 5
+    on_invalid: message
+  operator: {{type: oncall, target: {CLIENT}-oncall}}
+  message: {{type: voicemail, mailbox: "{CLIENT}"}}
+"""
+
+# The contact's mobile checks what reached it: its own number, and the client's DID as the caller id.
+_CHECKS = f"""      <ereg regexp="^INVITE sip:\\{ON_CALL_MOBILE}@" search_in="msg" check_it="true" assign_to="dialled"/>
+      <ereg regexp="{DID_E164[1:]}" search_in="hdr" header="From:" check_it="true" assign_to="shown"/>
+"""
+_CHECKED = '  <Reference variables="dialled,shown"/>\n'  # sipp refuses variables set and never read
+_RINGS_ONLY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="a mobile nobody answers">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseq"/>
+{checks}    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:mobile@[local_ip]:[local_port]>
+      Content-Length: 0
+    ]]>
+  </send>
+{checked}  <recv request="CANCEL" timeout="60000"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$cseq] INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+</scenario>
+"""
+
+
+def _api(system: System, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    status, _, raw = system.request(method, path, token=token, body=body)
+    assert status in (200, 201), (method, path, status, raw)
+    return json.loads(raw) if raw else {}
+
+
+@pytest.fixture(scope="module")
+def on_call(system: System) -> dict:
+    """Client 7000 with its menu; Annie and Bruno take turns daily, and an override puts Carole on call
+    now: the contact the route must find is not the rotation's. Returns Carole."""
+    system.cli("clients", "add", CLIENT, "Serrurerie de garde", "--language", "fr")
+    system.cli("dids", "add", DID, CLIENT)
+    menu = system.sandbox_dir.parent / "oncall-line.yaml"
+    menu.write_text(MENU, encoding="utf-8")
+    system.cli("ivr", "apply", str(menu))
+    admin = system.login("admin", ADMIN_PASSWORD)
+    people = [_api(system, admin, "POST", f"/api/admin/clients/{CLIENT}/contacts", {"name": name, "mobile": mobile})
+              for name, mobile in (("Annie Premier", "+15145550741"), ("Bruno Second", "+15145550742"),
+                                   ("Carole Garde", ON_CALL_MOBILE))]
+    first_day = (datetime.now(ZONE) - timedelta(days=3)).date().isoformat()
+    _api(system, admin, "PUT", f"/api/admin/clients/{CLIENT}/oncall/rotation",
+         {"period": "daily", "handover": "00:00", "starts_on": first_day,
+          "contacts": [people[0]["id"], people[1]["id"]]})
+    now = datetime.now(ZONE).replace(microsecond=0)
+    system.cli("oncall", "override", CLIENT, str(people[2]["id"]), (now - timedelta(hours=1)).isoformat()[:16],
+               (now + timedelta(hours=2)).isoformat()[:16], "--reason", "swap")
+    assert system.cli("oncall", "who", CLIENT).split("\t")[1] == "Carole Garde"
+    return people[2]
+
+
+def _mobile(system: System, scenario: str, work: Path) -> subprocess.Popen[str]:
+    path = work / "mobile.xml"
+    path.write_text(scenario, encoding="utf-8")
+    return subprocess.Popen(
+        ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(system.values["outbound_port"]),
+         "-mp", str(free_port(socket.SOCK_DGRAM)), "-m", "1", "-nostdin", "-aa", "-timeout", "90s", "-timeout_error",
+         "-trace_err", "-error_file", str(work / "mobile-errors.log")],
+        cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, callee_hangs_up: bool) -> dict:
+    """The caller (sipp, keys) against the contact's mobile (sipp UAS); the call as the history has it."""
+    admin = system.login("admin", ADMIN_PASSWORD)
+    _, _, body = system.request("GET", f"/api/calls?client={CLIENT}&limit=500", token=admin)
+    before = {c["linkedid"] for c in json.loads(body)["calls"]}
+    work.mkdir()
+    mobile = _mobile(system, mobile_scenario, work)
+    try:
+        scenario = work / "caller.xml"
+        scenario.write_text(keypress_scenario(actions, work, number="5145551777", name="Client Pressé",
+                                              callee_hangs_up=callee_hangs_up), encoding="utf-8")
+        total = sum(a for a in actions if isinstance(a, int | float)) + 60
+        caller = system.sipp("-sf", str(scenario), "-s", DID, timeout=total)
+        assert caller.returncode == 0, f"caller:\n{caller.stdout[-3000:]}\n{caller.stderr[-3000:]}"
+        out, err = mobile.communicate(timeout=30)
+        errors = work / "mobile-errors.log"
+        assert mobile.returncode == 0, (out[-2000:], err, errors.read_text() if errors.exists() else "")
+    finally:
+        if mobile.poll() is None:
+            mobile.kill()
+            mobile.communicate()
+
+    def fresh() -> dict | None:
+        _, _, page = system.request("GET", f"/api/calls?client={CLIENT}&limit=500", token=admin)
+        new = [c for c in json.loads(page)["calls"] if c["linkedid"] not in before]
+        return new[0] if new else None
+
+    listed = wait_for(fresh, 20, "the call in the history")
+    _, _, detail = system.request("GET", f"/api/calls/{listed['linkedid']}", token=admin)
+    return json.loads(detail)
+
+
+def _handoff(call: dict) -> list[dict]:
+    return [e["detail"] for e in call["timeline"] if e["kind"] == "oncall"]
+
+
+def _at(call: dict, kind: str, **detail: str) -> datetime:
+    [entry] = [e for e in call["timeline"] if e["kind"] == kind and detail.items() <= e["detail"].items()]
+    return datetime.fromisoformat(entry["at"])
+
+
+def test_the_caller_is_put_through_to_the_contact_on_call_now(system: System, on_call: dict, tmp_path: Path) -> None:
+    # The contact answers after 1 s, talks 5 s and hangs up; the caller waits for the system to hang up.
+    mobile = answers("mobile", ring_ms=1000, talk_ms=5000)
+    mobile = mobile.replace('assign_to="remote_contact"/>\n', 'assign_to="remote_contact"/>\n' + _CHECKS, 1)
+    mobile = mobile.replace("  <send>", _CHECKED + "  <send>", 1)
+    call = _call(system, tmp_path / "answered", mobile, [1.5, "1"], callee_hangs_up=True)
+
+    assert [s["node"] for s in call["ivr_path"]][-1] == "operator"
+    assert _handoff(call) == [
+        {"status": "dialling", "contact": str(on_call["id"]), "name": "Carole Garde", "number": ON_CALL_MOBILE},
+        {"status": "answered"}]
+    assert any(e["kind"] == "dial" and ON_CALL_MOBILE in e["detail"].get("dialstring", "")
+               for e in call["timeline"])
+    assert call["disposition"] == "answered"  # a person took the call: the on-call contact
+    assert call["hangup_side"] == "agent"  # whoever answered hung up first
+    assert call["agent"] is None  # no agent of ours
+    assert 4.0 <= call["talk_s"] <= 8.0, call["talk_s"]  # from the contact's answer to their hang-up
+    [recording] = call["recordings"]  # MixMonitor on the caller's channel went on through the hand-off
+    assert recording["duration_s"] >= call["talk_s"] - 0.5
+    assert not (Path(system.values["recordings"]) / CLIENT / "messages" / f"{call['linkedid']}.wav").exists()
+
+
+def test_nobody_answers_within_the_ring_time_and_the_caller_leaves_a_message(system: System, on_call: dict,
+                                                                           tmp_path: Path) -> None:
+    mobile = _RINGS_ONLY.replace("{checks}", _CHECKS).replace("{checked}", _CHECKED)
+    call = _call(system, tmp_path / "unanswered", mobile, [1.5, "1", 22.0], callee_hangs_up=False)
+
+    assert _handoff(call) == [
+        {"status": "dialling", "contact": str(on_call["id"]), "name": "Carole Garde", "number": ON_CALL_MOBILE},
+        {"status": "NOANSWER", "contact": str(on_call["id"]), "number": ON_CALL_MOBILE}]
+    rang = _at(call, "oncall", status="NOANSWER") - _at(call, "oncall", status="dialling")
+    ring_s = 10  # [phone] ring_s of the test configuration (tests/support.py)
+    assert ring_s <= rang.total_seconds() <= ring_s + 6, rang  # + "one moment, please" before the dial
+    assert call["disposition"] == "voicemail"
+    assert call["talk_s"] is None
+    message = Path(system.values["recordings"]) / CLIENT / "messages" / f"{call['linkedid']}.wav"
+    assert message.is_file(), "the caller's message was not recorded"
