@@ -200,7 +200,8 @@ def test_the_caller_is_put_through_to_the_contact_on_call_now(system: System, on
 def test_nobody_answers_within_the_ring_time_and_the_caller_leaves_a_message(system: System, on_call: dict,
                                                                            tmp_path: Path) -> None:
     mobile = _RINGS_ONLY.replace("{checks}", _CHECKS).replace("{checked}", _CHECKED)
-    call = _call(system, tmp_path / "unanswered", mobile, [1.5, "1", 22.0], callee_hangs_up=False)
+    # "One moment" (3.5 s), the ring time, then vm-intro (7 s) before the beep: hang up well after it.
+    call = _call(system, tmp_path / "unanswered", mobile, [1.5, "1", 30.0], callee_hangs_up=False)
 
     assert _handoff(call) == [
         {"status": "dialling", "contact": str(on_call["id"]), "name": "Carole Garde", "number": ON_CALL_MOBILE},
