@@ -10,8 +10,8 @@ def test_an_admin_reads_clients_dids_and_menus(browser):
     page = browser("en-US")
     log_in(page, "root")
     nav = page.eval("[...document.querySelectorAll('header nav a')].map(a => a.pathname)")
-    assert nav == ["/calls", "/stats", "/oncall", "/infopages", "/live", "/admin/clients", "/admin/dids",
-                   "/admin/menus", "/admin/users", "/admin/agents", "/admin/queues", "/admin/asterisk"]
+    assert nav == ["/calls", "/messages", "/stats", "/reports", "/oncall", "/infopages", "/live", "/admin/clients",
+                   "/admin/dids", "/admin/menus", "/admin/users", "/admin/agents", "/admin/queues", "/admin/asterisk"]
     page.click("header nav a[href='/admin/clients']")
     page.wait_path("^/admin/clients$")
     assert page.eval("[...document.querySelectorAll('#admin-clients tbody tr')].map(r => r.dataset.code)") == [

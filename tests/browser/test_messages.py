@@ -85,6 +85,8 @@ def test_a_client_filters_its_messages_and_reads_a_timeline(browser, portal):
     page.screenshot(ARTIFACTS / "test_a_client_filters_its_messages_and_reads_a_timeline-timeline.png")
     page.click("#call-link")
     page.wait_path(f"^/calls/{TIMELINE_CALL}$")
+    page.click(f"#messages article[data-message='{ids['delivered']}'] h3 a")  # and back from the call's page
+    page.wait_path(f"^/messages/{ids['delivered']}$")
 
     page.allow_console(r"status of 404")
     assert page.goto(f"/messages/{ids['other']}") == 404

@@ -234,7 +234,7 @@ async def test_staff_see_the_protocol_and_an_admin_takes_a_failed_message_in_han
     assert done.status == 204
     text = await page(api, f"/messages/{ids['failed']}")
     assert action not in text and history(text) == ["alerted", "acknowledged"] and "pris en charge" in text
-    assert '<span class="address">root</span>' in text
+    assert '<span class="address">root</span>' in text and 'id="acknowledged">pris en charge par root, ' in text
 
 
 def test_the_keys_built_from_data_are_in_the_catalogue():

@@ -37,6 +37,7 @@ TAKEN_MESSAGES: dict[str, tuple[str, str]] = {
     "msgs.deadline": ("Étape en cours jusqu'à {at}", "Current step until {at}"),
     "msgs.wait": ("attente {time}", "wait {time}"),
     "msgs.current": ("en cours", "current"),
+    "msgs.acknowledged_by": ("pris en charge par {login}, {at}", "taken in hand by {login}, {at}"),
     "msgs.acknowledge": ("Je m'en occupe", "I'll take it"),
     "msgs.acknowledge_text": ("Personne n'a confirmé ce message : le prendre en charge retire l'alerte du temps réel.",
                               "Nobody confirmed this message: taking it in hand clears its alert from the live view."),

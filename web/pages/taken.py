@@ -101,14 +101,14 @@ async def message_page(view: Page) -> web.StreamResponse:
     people = shown.People(detail.contacts.values())
     timeline = shown.entries(t, people, detail.history)
     admin = view.user is not None and view.user.role == "admin"
-    acknowledged = any(e.result == "acknowledged" for e in detail.history)
+    acknowledged = next((e for e in detail.history if e.result == "acknowledged"), None)
     return view.render(
         "message.html", message=message, client=client, zone=client.timezone,
         fields=shown.fields(t, detail.script, message), timeline=timeline,
         status_text=shown.status_line(t, people, message, client.timezone, _localtime),
         caller_number=detail.caller_number, caller_name=detail.caller_name,
         steps=shown.steps(t, people, message) if view.staff else None,
-        can_acknowledge=admin and message.status == "failed" and not acknowledged,
+        can_acknowledge=admin and message.status == "failed" and acknowledged is None, acknowledged=acknowledged,
         back="/messages" + (f"?client={client.code}" if view.staff else ""))
 
 
