@@ -240,3 +240,24 @@ async def test_staff_see_the_protocol_and_an_admin_takes_a_failed_message_in_han
 def test_the_keys_built_from_data_are_in_the_catalogue():
     built = {*taken_view.STATUS_KEYS.values(), *taken_view.CHANNEL_KEYS.values(), *taken_view.RESULT_KEYS.values()}
     assert built - MESSAGES.keys() == set()
+
+
+async def test_a_message_being_dispatched_says_at_which_step_and_until_when(make_api):
+    api: Api = await make_api()
+
+    def running(db) -> int:
+        message = messages.create_message(db, "2000", "root", at=when(1), text="Pneu crevé")
+        db.execute("UPDATE messages SET status = 'dispatching', step = 1, deadline = ? WHERE id = ?",
+                   [iso(NOW + timedelta(minutes=3)), message.id])
+        return message.id
+
+    message_id = await api.store.write(running)
+    await login(api, "bob")
+    row = re.search(rf'<tr data-message="{message_id}".*?</tr>', await page(api, "/messages"), re.S).group(0)
+    assert "en cours : étape 2 sur 4 (Appel téléphonique)" in row
+    english = await page(api, "/messages", headers={"Accept-Language": "en"})
+    assert "in progress: step 2 of 4 (Phone call)" in english and "Delivery" in english
+    await login(api, SUPERVISOR[0])
+    text = await page(api, f"/messages/{message_id}")
+    assert re.findall(r'<li data-step="(\d+)" class="current"', text) == ["2"]
+    assert 'id="deadline">Étape en cours jusqu&#39;à ' in text
