@@ -6,6 +6,7 @@ answered by the contact; nobody answers within [phone] ring_s: the caller leaves
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from store import connect
+from store.queues import Queue, get_queue, save_queue
 from tests.support import free_port, wait_for
 
 from .agents import answers
@@ -41,11 +44,24 @@ nodes:
   message: {{type: voicemail, mailbox: "{CLIENT}"}}
 """
 
-# The contact's mobile checks what reached it: its own number, and the client's DID as the caller id.
-_CHECKS = f"""      <ereg regexp="^INVITE sip:\\{ON_CALL_MOBILE}@" search_in="msg" check_it="true" assign_to="dialled"/>
-      <ereg regexp="{DID_E164[1:]}" search_in="hdr" header="From:" check_it="true" assign_to="shown"/>
-"""
+
+def _checks(number: str = ON_CALL_MOBILE, shown: str = DID_E164) -> str:
+    """The contact's mobile checks what reached it: its own number, and the client's DID as the caller id."""
+    return (f'      <ereg regexp="^INVITE sip:\\{number}@" search_in="msg" check_it="true" assign_to="dialled"/>\n'
+            f'      <ereg regexp="{shown[1:]}" search_in="hdr" header="From:" check_it="true" assign_to="shown"/>\n')
+
+
 _CHECKED = '  <Reference variables="dialled,shown"/>\n'  # sipp refuses variables set and never read
+
+
+def _answers_checking(number: str = ON_CALL_MOBILE, shown: str = DID_E164) -> str:
+    """The contact answers after 1 s, talks 5 s and hangs up, having checked the INVITE."""
+    mobile = answers("mobile", ring_ms=1000, talk_ms=5000)
+    anchor = 'assign_to="remote_contact"/>\n'
+    mobile = mobile.replace(anchor, anchor + _checks(number, shown), 1)
+    return mobile.replace("  <send>", _CHECKED + "  <send>", 1)
+
+
 _RINGS_ONLY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="a mobile nobody answers">
@@ -134,10 +150,11 @@ def _mobile(system: System, scenario: str, work: Path) -> subprocess.Popen[str]:
         cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, callee_hangs_up: bool) -> dict:
+def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, callee_hangs_up: bool,
+          client: str = CLIENT, did: str = DID) -> dict:
     """The caller (sipp, keys) against the contact's mobile (sipp UAS); the call as the history has it."""
     admin = system.login("admin", ADMIN_PASSWORD)
-    _, _, body = system.request("GET", f"/api/calls?client={CLIENT}&limit=500", token=admin)
+    _, _, body = system.request("GET", f"/api/calls?client={client}&limit=500", token=admin)
     before = {c["linkedid"] for c in json.loads(body)["calls"]}
     work.mkdir()
     mobile = _mobile(system, mobile_scenario, work)
@@ -146,7 +163,7 @@ def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, ca
         scenario.write_text(keypress_scenario(actions, work, number="5145551777", name="Client Pressé",
                                               callee_hangs_up=callee_hangs_up), encoding="utf-8")
         total = sum(a for a in actions if isinstance(a, int | float)) + 60
-        caller = system.sipp("-sf", str(scenario), "-s", DID, timeout=total)
+        caller = system.sipp("-sf", str(scenario), "-s", did, timeout=total)
         assert caller.returncode == 0, f"caller:\n{caller.stdout[-3000:]}\n{caller.stderr[-3000:]}"
         out, err = mobile.communicate(timeout=30)
         errors = work / "mobile-errors.log"
@@ -157,7 +174,7 @@ def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, ca
             mobile.communicate()
 
     def fresh() -> dict | None:
-        _, _, page = system.request("GET", f"/api/calls?client={CLIENT}&limit=500", token=admin)
+        _, _, page = system.request("GET", f"/api/calls?client={client}&limit=500", token=admin)
         new = [c for c in json.loads(page)["calls"] if c["linkedid"] not in before]
         return new[0] if new else None
 
@@ -176,11 +193,8 @@ def _at(call: dict, kind: str, **detail: str) -> datetime:
 
 
 def test_the_caller_is_put_through_to_the_contact_on_call_now(system: System, on_call: dict, tmp_path: Path) -> None:
-    # The contact answers after 1 s, talks 5 s and hangs up; the caller waits for the system to hang up.
-    mobile = answers("mobile", ring_ms=1000, talk_ms=5000)
-    mobile = mobile.replace('assign_to="remote_contact"/>\n', 'assign_to="remote_contact"/>\n' + _CHECKS, 1)
-    mobile = mobile.replace("  <send>", _CHECKED + "  <send>", 1)
-    call = _call(system, tmp_path / "answered", mobile, [1.5, "1"], callee_hangs_up=True)
+    # The caller waits for the system to hang up once the contact has.
+    call = _call(system, tmp_path / "answered", _answers_checking(), [1.5, "1"], callee_hangs_up=True)
 
     assert [s["node"] for s in call["ivr_path"]][-1] == "operator"
     assert _handoff(call) == [
@@ -199,7 +213,7 @@ def test_the_caller_is_put_through_to_the_contact_on_call_now(system: System, on
 
 def test_nobody_answers_within_the_ring_time_and_the_caller_leaves_a_message(system: System, on_call: dict,
                                                                            tmp_path: Path) -> None:
-    mobile = _RINGS_ONLY.replace("{checks}", _CHECKS).replace("{checked}", _CHECKED)
+    mobile = _RINGS_ONLY.replace("{checks}", _checks()).replace("{checked}", _CHECKED)
     # "One moment" (3.5 s), the ring time, then vm-intro (7 s) before the beep: hang up well after it.
     call = _call(system, tmp_path / "unanswered", mobile, [1.5, "1", 30.0], callee_hangs_up=False)
 
@@ -213,3 +227,40 @@ def test_nobody_answers_within_the_ring_time_and_the_caller_leaves_a_message(sys
     assert call["talk_s"] is None
     message = Path(system.values["recordings"]) / CLIENT / "messages" / f"{call['linkedid']}.wav"
     assert message.is_file(), "the caller's message was not recorded"
+
+
+def test_a_queue_that_overflows_to_the_on_call_target_puts_the_caller_through(system: System,
+                                                                              tmp_path: Path) -> None:
+    """The demo client's reception queue, nobody logged in, overflows to the on-call target (the overflow
+    route's `oncall`): the same hand-off, to whoever client 1000 has on call now (an override for the
+    test, removed after it, as the queue's settings are put back)."""
+    queue, admin = "1000-accueil", system.login("admin", ADMIN_PASSWORD)
+    mobile = "+15145550744"
+    contact = _api(system, admin, "POST", "/api/admin/clients/1000/contacts",
+                   {"name": "Denis Débordement", "mobile": mobile})
+    now = datetime.now(ZONE).replace(microsecond=0)
+    override = _api(system, admin, "POST", "/api/admin/clients/1000/oncall/overrides", {
+        "contact": contact["id"], "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(hours=1)).isoformat(), "reason": "swap"})
+    db = connect(system.values["store"])
+    before = get_queue(db, queue)
+    try:
+        save_queue(db, dataclasses.replace(Queue(queue, "1000"), overflow_action="oncall"))
+        call = _call(system, tmp_path / "overflow", _answers_checking(mobile, "+15145550100"),
+                     [1.5, "1", 2.0, "1"], callee_hangs_up=True, client="1000", did="5145550100")
+    finally:
+        if before is None:
+            db.execute("DELETE FROM queues WHERE name = ?", [queue])
+        else:
+            save_queue(db, before)
+        db.close()
+        status, _, body = system.request("DELETE", f"/api/admin/clients/1000/oncall/overrides/{override['id']}",
+                                         token=admin)
+        assert status in (200, 204), body
+    overflow = [e["detail"] for e in call["timeline"] if e["kind"] == "overflow"]
+    assert [(o["queue"], o["action"]) for o in overflow] == [(queue, "oncall")]
+    assert _handoff(call) == [
+        {"status": "dialling", "contact": str(contact["id"]), "name": "Denis Débordement", "number": mobile},
+        {"status": "answered"}]
+    assert call["disposition"] == "answered" and call["hangup_side"] == "agent"
+    assert 4.0 <= call["talk_s"] <= 8.0, call["talk_s"]

@@ -133,7 +133,7 @@ def test_a_caller_who_waits_past_the_max_wait_overflows(system, queue, work):
     assert _overflows(c) == [{"queue": QUEUE, "reason": "TIMEOUT", "action": "oncall"}]
     assert c["queue"] == QUEUE and c["agent"] is None
     assert 5.0 <= c["wait_s"] <= 9.0, c["wait_s"]  # the max wait, not the caller's whole stay
-    assert c["disposition"] == "voicemail"  # the on-call hand-off takes a message for now
+    assert c["disposition"] == "voicemail"  # nobody takes the on-call hand-off here (no phone answers): a message
     kinds = [e["kind"] for e in c["timeline"]]
     assert kinds.index("queue_joined") < kinds.index("agent_ringing") < kinds.index("overflow")
 
