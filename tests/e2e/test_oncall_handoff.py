@@ -20,7 +20,7 @@ from store import connect
 from store.queues import Queue, get_queue, save_queue
 from tests.support import free_port, wait_for
 
-from .agents import answers
+from .agents import answers, busy
 from .conftest import ADMIN_PASSWORD, System
 from .sipp import keypress_scenario
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.asterisk
 CLIENT, DID, DID_E164 = "7000", "5145550700", "+15145550700"
 ZONE = ZoneInfo("America/Toronto")
 ON_CALL_MOBILE = "+15145550743"  # the override's contact; the rotation's two have other numbers
-MENU = f"""menu: oncall-line
+MENU = """menu: oncall-line-{CLIENT}
 client: "{CLIENT}"
 languages: [fr]
 timezone: America/Toronto
@@ -37,11 +37,11 @@ nodes:
   main:
     type: menu
     prompt: common:press-1-or-2
-    choices: {{"1": operator, "2": message}}
+    choices: {"1": operator, "2": message}
     timeout: 5
     on_invalid: message
-  operator: {{type: oncall, target: {CLIENT}-oncall}}
-  message: {{type: voicemail, mailbox: "{CLIENT}"}}
+  operator: {type: oncall, target: {CLIENT}-oncall}
+  message: {type: voicemail, mailbox: "{CLIENT}"}
 """
 
 
@@ -123,7 +123,7 @@ def on_call(system: System) -> dict:
     system.cli("clients", "add", CLIENT, "Serrurerie de garde", "--language", "fr")
     system.cli("dids", "add", DID, CLIENT)
     menu = system.sandbox_dir.parent / "oncall-line.yaml"
-    menu.write_text(MENU, encoding="utf-8")
+    menu.write_text(MENU.replace("{CLIENT}", CLIENT), encoding="utf-8")
     system.cli("ivr", "apply", str(menu))
     admin = system.login("admin", ADMIN_PASSWORD)
     people = [_api(system, admin, "POST", f"/api/admin/clients/{CLIENT}/contacts", {"name": name, "mobile": mobile})
@@ -150,14 +150,14 @@ def _mobile(system: System, scenario: str, work: Path) -> subprocess.Popen[str]:
         cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, callee_hangs_up: bool,
+def _call(system: System, work: Path, mobile_scenario: str | None, actions: list, *, callee_hangs_up: bool,
           client: str = CLIENT, did: str = DID) -> dict:
     """The caller (sipp, keys) against the contact's mobile (sipp UAS); the call as the history has it."""
     admin = system.login("admin", ADMIN_PASSWORD)
     _, _, body = system.request("GET", f"/api/calls?client={client}&limit=500", token=admin)
     before = {c["linkedid"] for c in json.loads(body)["calls"]}
     work.mkdir()
-    mobile = _mobile(system, mobile_scenario, work)
+    mobile = _mobile(system, mobile_scenario, work) if mobile_scenario is not None else None
     try:
         scenario = work / "caller.xml"
         scenario.write_text(keypress_scenario(actions, work, number="5145551777", name="Client Pressé",
@@ -165,11 +165,12 @@ def _call(system: System, work: Path, mobile_scenario: str, actions: list, *, ca
         total = sum(a for a in actions if isinstance(a, int | float)) + 60
         caller = system.sipp("-sf", str(scenario), "-s", did, timeout=total)
         assert caller.returncode == 0, f"caller:\n{caller.stdout[-3000:]}\n{caller.stderr[-3000:]}"
-        out, err = mobile.communicate(timeout=30)
-        errors = work / "mobile-errors.log"
-        assert mobile.returncode == 0, (out[-2000:], err, errors.read_text() if errors.exists() else "")
+        if mobile is not None:
+            out, err = mobile.communicate(timeout=30)
+            errors = work / "mobile-errors.log"
+            assert mobile.returncode == 0, (out[-2000:], err, errors.read_text() if errors.exists() else "")
     finally:
-        if mobile.poll() is None:
+        if mobile is not None and mobile.poll() is None:
             mobile.kill()
             mobile.communicate()
 
@@ -264,3 +265,26 @@ def test_a_queue_that_overflows_to_the_on_call_target_puts_the_caller_through(sy
         {"status": "answered"}]
     assert call["disposition"] == "answered" and call["hangup_side"] == "agent"
     assert 4.0 <= call["talk_s"] <= 8.0, call["talk_s"]
+
+
+def test_a_busy_mobile_is_a_message(system: System, on_call: dict, tmp_path: Path) -> None:
+    call = _call(system, tmp_path / "busy", busy(), [1.5, "1", 20.0], callee_hangs_up=False)
+    assert _handoff(call)[1:] == [{"status": "BUSY", "contact": str(on_call["id"]), "number": ON_CALL_MOBILE}]
+    assert call["disposition"] == "voicemail"
+    assert (Path(system.values["recordings"]) / CLIENT / "messages" / f"{call['linkedid']}.wav").is_file()
+
+
+def test_nobody_on_call_is_a_message_without_a_dial(system: System, tmp_path: Path) -> None:
+    """A client with the same menu and no on-call schedule: nothing rings, the caller leaves a message."""
+    client, did = "7001", "5145550701"
+    system.cli("clients", "add", client, "Sans garde", "--language", "fr")
+    system.cli("dids", "add", did, client)
+    menu = system.sandbox_dir.parent / "oncall-line-7001.yaml"
+    menu.write_text(MENU.replace("{CLIENT}", client), encoding="utf-8")
+    system.cli("ivr", "apply", str(menu))
+    call = _call(system, tmp_path / "nobody", None, [1.5, "1", 14.0], callee_hangs_up=False, client=client,
+                 did=did)
+    assert _handoff(call) == [{"status": "nobody"}]
+    assert not [e for e in call["timeline"] if e["kind"] == "dial"]
+    assert call["disposition"] == "voicemail"
+    assert (Path(system.values["recordings"]) / client / "messages" / f"{call['linkedid']}.wav").is_file()
