@@ -18,6 +18,7 @@ from typing import TypeVar
 import sqlite_utils
 
 from . import callers, calls, checkin, clients, desk, ivr_path, menus, queues, retention, users
+from .access_cache import AccessCache
 from .calls import CallEvent, CallRecord, RecordingRecord
 from .clients import Client, ClientError
 from .db import StoreError, connect, migrate
@@ -48,6 +49,7 @@ class Store:
         self._lock = threading.Lock()
         self._loop_db: sqlite_utils.Database | None = None
         self._routing: RoutingData | None = None
+        self._access: AccessCache | None = None
 
     def open(self) -> None:
         """Create or migrate the schema and start the writer (blocking: call before serving)."""
@@ -55,6 +57,7 @@ class Store:
         self._writer.start()
         self._loop_db = connect(self.path)
         self._routing = RoutingData(self._loop_db)
+        self._access = AccessCache(self._loop_db)
 
     @property
     def routing(self) -> RoutingData:
@@ -62,6 +65,13 @@ class Store:
         if self._routing is None:
             raise RuntimeError("store is not open")
         return self._routing
+
+    @property
+    def access(self) -> AccessCache:
+        """Bearer tokens' users and recordings' rows in memory, on the loop's connection (store.access_cache)."""
+        if self._access is None:
+            raise RuntimeError("store is not open")
+        return self._access
 
     def read_now(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         """A point read by key, on the caller's thread (the event loop): microseconds, and in WAL mode
@@ -87,6 +97,7 @@ class Store:
         if self._loop_db is not None:
             self._loop_db.close()
             self._loop_db = None
+            self._access = None
         with self._lock:
             for db in self._connections:
                 db.close()

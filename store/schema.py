@@ -511,4 +511,26 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX callback_attempts_request ON callback_attempts(request_id, id);
     """,
+    # 17: a generation counter for who may read what, moved (from any process: the CLI too) whenever a
+    # bearer token, a user, a recording, the client or start of a call, or a client's history window
+    # changes or goes; the web app keeps tokens' users and recordings' rows in memory while it stands
+    # (store.access_cache). A new token or recording moves nothing: what is not cached is read.
+    """
+    CREATE TABLE access_generation (n INTEGER NOT NULL);
+    INSERT INTO access_generation (n) VALUES (0);
+    CREATE TRIGGER tokens_access_u AFTER UPDATE ON tokens BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER tokens_access_d AFTER DELETE ON tokens BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER users_access_u AFTER UPDATE ON users BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER users_access_d AFTER DELETE ON users BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER recordings_access_u AFTER UPDATE ON recordings BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER recordings_access_d AFTER DELETE ON recordings BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER calls_access_u AFTER UPDATE OF linkedid, client_code, started_at ON calls
+        WHEN OLD.linkedid IS NOT NEW.linkedid OR OLD.client_code IS NOT NEW.client_code
+            OR OLD.started_at IS NOT NEW.started_at
+        BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER calls_access_d AFTER DELETE ON calls BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER clients_access_u AFTER UPDATE OF history_days ON clients
+        WHEN OLD.history_days IS NOT NEW.history_days BEGIN UPDATE access_generation SET n = n + 1; END;
+    CREATE TRIGGER clients_access_d AFTER DELETE ON clients BEGIN UPDATE access_generation SET n = n + 1; END;
+    """,
 ]

@@ -38,12 +38,17 @@ def visible_client(db: sqlite_utils.Database, scope: Scope, code: str) -> Client
     return ClientView(**rows[0]) if rows else None
 
 
-def window_start(db: sqlite_utils.Database, scope: Scope, now: datetime | None = None) -> str | None:
-    """The oldest `started_at` this scope may read (ISO, UTC), or None when it is unlimited."""
+def window_days(db: sqlite_utils.Database, scope: Scope) -> int | None:
+    """How many days back this scope may read: None when unlimited, 0 for a client that no longer exists."""
     if scope.admin or scope.agent_id is not None:
         return None  # an agent's calls are their own work, read without a client's window
     row = db.execute("SELECT history_days FROM clients WHERE code = ?", [scope.client_code or ""]).fetchone()
-    moment = now or datetime.now(UTC)
-    if row is None:
-        return iso(moment)  # a client that no longer exists: nothing is visible
-    return iso(moment - timedelta(days=int(row[0])))
+    return 0 if row is None else int(row[0])
+
+
+def window_start(db: sqlite_utils.Database, scope: Scope, now: datetime | None = None) -> str | None:
+    """The oldest `started_at` this scope may read (ISO, UTC), or None when it is unlimited."""
+    days = window_days(db, scope)
+    if days is None:
+        return None
+    return iso((now or datetime.now(UTC)) - timedelta(days=days))

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from store import Scope, Store, User, users
 from store import sessions as store_sessions
-from store.clock import iso, now_iso
+from store.clock import iso
 from store.passwords import DUMMY_HASH, verify_password
 
 from . import sessions
@@ -117,7 +117,7 @@ async def _identify(request: web.Request) -> tuple[User, Credential] | None:
         if not token:
             return None
         hashed = digest(token)
-        found = store.read_now(lambda db: users.token_for(db, hashed, now_iso()))  # a point read by key
+        found = store.access.token_for(hashed)  # kept in memory until the token or its user changes
         return (found[0], Credential("bearer", hashed, found[1])) if found else None
     session_id = request.cookies.get(COOKIE)
     if not session_id:

@@ -27,7 +27,7 @@ from aiohttp.web_request import BaseRequest
 
 from recordings import resolve
 from recordings.files import RecordingError
-from store import Store, calls
+from store import Store
 from store.audit import Access, AccessFilter, list_access, record_accesses
 from store.clock import now_iso
 
@@ -145,8 +145,8 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
         raise not_found("recording")
     recording_id = int(text)
     audit = _auditor(request, recording_id)
-    # Point reads by key (the recording, its call, the client's window): on the loop, no thread hop.
-    rec = request.app[STORE].read_now(lambda db: calls.get_recording(db, scope, recording_id))
+    # The recording, its call, the client's window: kept in memory until one of them changes.
+    rec = request.app[STORE].access.recording(scope, recording_id)
     if rec is None:
         audit(404, 0)
         raise not_found("recording")
