@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlite_utils
 
-from .clock import now_iso
+from .clock import iso, now_iso
 from .scope import Scope
 
 
@@ -47,6 +48,13 @@ def record_accesses(db: sqlite_utils.Database, accesses: list[Access], at: str |
     now = at or now_iso()
     db.conn.executemany(_INSERT_ACCESS, [
         (a.recording_id, a.login, a.at or now, a.address, a.bytes, a.status, a.recording_id) for a in accesses])
+
+
+def record_answered(db: sqlite_utils.Database, answered: list[tuple[Access, float]]) -> None:
+    """record_accesses of rows each with the moment it was answered (seconds since the epoch)."""
+    db.conn.executemany(_INSERT_ACCESS, [
+        (a.recording_id, a.login, iso(datetime.fromtimestamp(at, UTC)), a.address, a.bytes, a.status, a.recording_id)
+        for a, at in answered])
 
 
 def list_access(db: sqlite_utils.Database, scope: Scope, limit: int = 50, before_id: int | None = None,

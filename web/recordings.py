@@ -4,9 +4,8 @@ the audit, for admins.
 The audit row is written once the answer is known: after the file has been sent (its status and how
 many body bytes), or with the refusal (404 for a recording that exists but is not the caller's,
 410 for a purged one). It goes through the store's writer without being waited for (AuditLog: the
-rows of one turn of the event loop together), so it is kept even when the client hangs up
-mid-transfer. An id that names no recording leaves no row (there is
-nothing to reference).
+rows of FLUSH_DELAY together, each stamped when it was answered), so it is kept even when the client hangs up
+mid-transfer. An id that names no recording leaves no row (there is nothing to reference).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -28,8 +28,7 @@ from aiohttp.web_request import BaseRequest
 from recordings import resolve
 from recordings.files import RecordingError
 from store import Store
-from store.audit import Access, AccessFilter, list_access, record_accesses
-from store.clock import now_iso
+from store.audit import Access, AccessFilter, list_access, record_answered
 
 from . import apidoc
 from .auth import require_role, scope_of
@@ -95,25 +94,42 @@ class AuditedFileResponse(web.FileResponse):
 
 
 class AuditLog:
-    """The recordings' audit rows on their way to the store: those answered in one turn of the event
-    loop go to the writer together at the end of it (one statement), not one job each — a player
-    seeking through a recording asks for many ranges. Nothing waits for them; a failure is logged."""
+    """The recordings' audit rows on their way to the store: those answered within FLUSH_DELAY of the
+    first go to the writer together (one statement, one commit), not one job each — a player seeking
+    through a recording asks for many ranges, and each commit costs the event loop a wake-up and its
+    read connection's page cache. Nothing waits for them; a failure is logged. What a crash of the
+    process can lose is bounded: the rows of the last FLUSH_DELAY (or MAX_PENDING rows), plus what
+    the writer had not committed yet. Reading the audit, and stopping the app, flush first."""
 
-    def __init__(self, store: Store) -> None:
+    FLUSH_DELAY = 0.05  # seconds
+    MAX_PENDING = 500
+
+    def __init__(self, store: Store, delay: float = FLUSH_DELAY) -> None:
         self._store = store
-        self._pending: list[Access] = []
+        self._delay = delay
+        self._pending: list[tuple[Access, float]] = []  # with when it was answered
+        self._timer: asyncio.TimerHandle | None = None
 
     def add(self, access: Access) -> None:
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self.flush)
-        self._pending.append(access)
+            self._timer = asyncio.get_running_loop().call_later(self._delay, self.flush)
+        self._pending.append((access, time.time()))  # formatted by the writer's thread, not here
+        if len(self._pending) >= self.MAX_PENDING:
+            self.flush()
 
     def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         batch, self._pending = self._pending, []
         if batch:
-            at = now_iso()  # the end of the turn in which they were answered
-            self._store.write_later(lambda db: record_accesses(db, batch, at),
+            self._store.write_later(lambda db: record_answered(db, batch),
                                     f"audit of {len(batch)} recording access(es)")
+
+    async def written(self) -> None:
+        """Every access answered so far, committed."""
+        self.flush()
+        await self._store.flush()
 
 
 AUDIT = web.AppKey("recording_audit", AuditLog)
@@ -193,6 +209,7 @@ async def list_recording_access(request: web.Request) -> web.Response:
                            at_from=start, at_to=end)
     before = _decode(cursor) if cursor else None
     scope = scope_of(user)
+    await request.app[AUDIT].written()  # the accesses answered before this request are in it
     rows = await request.app[STORE].read(lambda db: list_access(db, scope, limit + 1, before, filters))
     page, more = rows[:limit], len(rows) > limit
     return web.json_response({"access": page, "next_cursor": _encode(page[-1]["id"]) if more else None})

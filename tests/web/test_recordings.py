@@ -145,18 +145,31 @@ async def test_a_transfer_cut_short_is_audited_as_such(api: Api):
     assert [(r["status"], r["bytes"]) for r in rows] == [(499, 0)]
 
 
-async def test_the_accesses_of_one_loop_turn_reach_the_store_as_one_write_in_order(api: Api):
+async def test_the_accesses_of_a_moment_reach_the_store_as_one_write_in_order(api: Api):
     who = await with_history(api)
     rec = (await _recording_ids(api, who["alice"]))[0]
-    log = AuditLog(api.store)
+    log = AuditLog(api.store, delay=0.05)
     await api.store.flush()
     batches, jobs = api.store.write_stats
-    for n, login in enumerate(("alice", "bob", "root")):
+    for n, login in enumerate(("alice", "bob")):
         log.add(Access(rec, login, "10.0.0.9", n, 206))
+    await asyncio.sleep(0)  # another turn of the loop: still the same batch
+    log.add(Access(rec, "root", "10.0.0.9", 2, 206))
     log.add(Access(999999, "root", "10.0.0.9", 0, 404))  # no such recording: no row, and no harm to the others
-    await asyncio.sleep(0)  # the end of this turn of the loop
     await api.store.flush()
-    assert api.store.write_stats[1] == jobs + 2  # the four rows in one job, then flush's own
+    assert api.store.write_stats[1] == jobs + 1  # nothing handed over yet: only flush's own job
+    await asyncio.sleep(0.1)  # past the delay
+    await api.store.flush()
+    assert api.store.write_stats[1] == jobs + 3  # the four rows in one job, then flush's own
     rows = (await _audit(api, who["root"], f"recording={rec}"))["access"]
     assert [(r["login"], r["bytes"]) for r in reversed(rows[:3])] == [("alice", 0), ("bob", 1), ("root", 2)]
     assert batches < api.store.write_stats[0]
+
+
+async def test_reading_the_audit_includes_every_access_answered_before(api: Api):
+    who = await with_history(api)
+    rec = (await _recording_ids(api, who["alice"]))[0]
+    for _ in range(3):
+        assert (await api.client.get(f"/api/recordings/{rec}", headers=who["alice"])).status == 200
+    resp = await api.client.get(f"/api/recordings/access?recording={rec}", headers=who["root"])  # no flush here
+    assert [r["status"] for r in (await resp.json())["access"]] == [200, 200, 200]
