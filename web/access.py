@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
-import uuid
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -48,7 +48,8 @@ INFO = web.RequestKey("request_info", RequestInfo)
 
 def request_id_of(request: web.Request) -> str:
     presented = request.headers.get(REQUEST_ID_HEADER, "")
-    return presented if REQUEST_ID.fullmatch(presented) else uuid.uuid4().hex
+    # 128 random bits as 32 hex digits, as a UUID4's hex but without building the UUID (a third the cost)
+    return presented if presented and REQUEST_ID.fullmatch(presented) else os.urandom(16).hex()
 
 
 @web.middleware

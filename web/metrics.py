@@ -14,6 +14,7 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -37,6 +38,14 @@ class Metrics:
                               "HTTP requests until the handler returned, by method, route template and status",
                               ["method", "route", "status"], registry=registry)
         self._before_scrape: list[Callable[[], Awaitable[None]]] = []
+        self._http_children: dict[tuple[str, str, str], Any] = {}  # labels() costs more than observe()
+
+    def observe_http(self, method: str, route: str, status: str, seconds: float) -> None:
+        key = (method, route, status)  # bounded: known methods × route templates × statuses
+        child = self._http_children.get(key)
+        if child is None:
+            child = self._http_children[key] = self.http.labels(method, route, status)
+        child.observe(seconds)
 
     def before_scrape(self, refresh: Callable[[], Awaitable[None]]) -> None:
         """An async read (the store's counts) awaited before each exposition."""
@@ -82,8 +91,7 @@ async def http_metrics(request: web.Request, handler):
         raise
     finally:
         method = request.method if request.method in METHODS else "OTHER"
-        request.app[METRICS].http.labels(method, route_label(request), status).observe(
-            time.perf_counter() - started)
+        request.app[METRICS].observe_http(method, route_label(request), status, time.perf_counter() - started)
 
 
 def _refused(status: type[web.HTTPException], message: str, **headers: str) -> web.HTTPException:

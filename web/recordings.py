@@ -133,11 +133,14 @@ class AuditLog:
 
 
 AUDIT = web.AppKey("recording_audit", AuditLog)
+FILES = web.AppKey("recording_files", dict)  # a stored relative path → its file under the recordings directory
+MAX_FILES = 10_000
 
 
 def install(app: web.Application) -> None:
     """The app's audit log; what is still pending when the app stops goes to the writer then."""
     app[AUDIT] = AuditLog(app[STORE])
+    app[FILES] = {}
 
     async def flush(app: web.Application) -> None:
         app[AUDIT].flush()
@@ -149,7 +152,7 @@ def _auditor(request: web.Request, recording_id: int) -> Callable[[int, int], No
     audit_log, login, address = request.app[AUDIT], request[USER].login, request.remote
 
     def audit(status: int, sent: int) -> None:
-        audit_log.add(Access(recording_id, login, address, sent, status))  # stamped when the turn ends
+        audit_log.add(Access(recording_id, login, address, sent, status))  # stamped as it is added
 
     return audit
 
@@ -166,11 +169,17 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
     if rec is None:
         audit(404, 0)
         raise not_found("recording")
-    try:
-        path = resolve(request.app[RECORDINGS_DIR], rec["path"])
-    except RecordingError:
-        audit(404, 0)
-        raise not_found("recording") from None
+    files = request.app[FILES]
+    path = files.get(rec["path"])
+    if path is None:  # a path the store gave: resolved (and checked) once
+        try:
+            path = resolve(request.app[RECORDINGS_DIR], rec["path"])
+        except RecordingError:
+            audit(404, 0)
+            raise not_found("recording") from None
+        if len(files) >= MAX_FILES:
+            files.clear()
+        files[rec["path"]] = path
     if rec["purged_at"] is not None or not path.is_file():
         audit(410, 0)
         raise web.HTTPGone(text=json.dumps({"error": "recording file is no longer available"}),
