@@ -124,7 +124,11 @@ class JsonAccessLogger(AbstractAccessLogger):
     """aiohttp's access_log_class: the record above as one JSON line."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(json.dumps(access_record(request, response, time), ensure_ascii=False))
+        # The record made here and handled as Logger.info would, without Logger.info's walk up the stack
+        # for the caller's file and line, which an access line never shows (a third of its cost).
+        logger = self.logger
+        line = json.dumps(access_record(request, response, time), ensure_ascii=False)
+        logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, None, None))
 
     @property
     def enabled(self) -> bool:
