@@ -4,8 +4,9 @@ Two aiohttp sites on loopback, one at a time under load: the figure is the real 
 (web.make_app over the store file, bearer tokens, scopes, the recordings' audit); the baseline is a
 bare application doing the same work with nothing else — the call history's SQL on one cursor
 written straight to csv.writer, and FileResponse (sendfile) on a route that maps an id to its file.
-Prints `PORTS <figure> <baseline>` once listening, serves until its stdin closes. Logging stays at
-Python's default (warnings and up): per-request INFO lines are not part of what is measured.
+Prints `PORTS <figure> <baseline>` once listening, serves until its stdin closes. The figure writes
+its JSON access line per request as `permanence serve` does (web.access), to a handler that discards
+it: making the line is measured, not the speed of a terminal or disk; the baseline logs nothing.
 With BENCH_PROFILE=<file> in the environment it runs under cProfile, as bench.server does.
 """
 
@@ -15,6 +16,7 @@ import asyncio
 import cProfile
 import csv
 import io
+import logging
 import os
 import sqlite3
 import sys
@@ -26,6 +28,7 @@ from aiohttp import web
 from store import Store
 from store.calls import CALL_FIELDS
 from web import make_app
+from web.access import JsonAccessLogger
 
 CHUNK = 1000
 _CSV_SQL = (f"SELECT {', '.join(CALL_FIELDS)} FROM calls WHERE client_code = ? AND started_at >= ? "
@@ -71,8 +74,20 @@ def baseline_app(db_path: Path, recordings_dir: Path) -> web.Application:
     return app
 
 
-async def _site(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
+def _discarded_access_log() -> logging.Logger:
+    logger = logging.getLogger("bench.web.access")
+    if not logger.handlers:
+        handler = logging.StreamHandler(open(os.devnull, "w"))  # lives as long as the process
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+async def _site(app: web.Application, access_log: logging.Logger | None = None) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_log) if access_log \
+        else web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=256)
     await site.start()
@@ -84,7 +99,7 @@ async def serve(db_path: Path, recordings_dir: Path) -> None:
     store.open()
     runners = []
     try:
-        figure, figure_port = await _site(make_app(store, recordings_dir))
+        figure, figure_port = await _site(make_app(store, recordings_dir), _discarded_access_log())
         runners.append(figure)
         baseline, baseline_port = await _site(baseline_app(db_path, recordings_dir))
         runners.append(baseline)
