@@ -110,6 +110,8 @@ class CallTracker:
         if name == "Newchannel":
             when = event_time(event, received)
             call = self.calls.get(linkedid)
+            if call is None and event.get("Exten", "").startswith(v.FEATURE_CODE_PREFIX):
+                return []  # an agent's feature code: not a conversation, not in the history
             if call is None:
                 call = self.calls[linkedid] = CallState(
                     linkedid=linkedid,

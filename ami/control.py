@@ -1,8 +1,9 @@
 """The AMI action connection: a short-lived login as the action user (manager_users.conf: no events,
-`write = system,reporting`) to reload modules and read back what Asterisk loaded — dialplan.deploy's
-Control. Never the listener's connection, which is read-only by design.
+`write = system,reporting,agent`) to reload modules and read back what Asterisk loaded — dialplan.deploy's
+Control — or to change queue members (ami.members). Never the listener's connection, which is
+read-only by design.
 
-One connection per reload, closed after it: nothing stays logged in with the right to reload.
+One connection per reload or member change, closed after it: nothing stays logged in with those rights.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 from dialplan.deploy import ControlError
 
 from .client import AMIClient, AMIError
+from .members import QueueMembers
 from .protocol import AmiEvent
 
 RELOAD_TIMEOUT = 30.0  # seconds: a reload of pjsip with many endpoints is not instant
@@ -69,6 +71,20 @@ class AmiControl:
 async def action_connection(host: str, port: int, user: str, secret: str,
                             timeout: float = 5.0) -> AsyncIterator[AmiControl]:
     """Log in as the action user; ControlError if that fails within `timeout`."""
+    async with _logged_in(host, port, user, secret, timeout) as client:
+        yield AmiControl(client)
+
+
+@asynccontextmanager
+async def member_connection(host: str, port: int, user: str, secret: str,
+                            timeout: float = 5.0) -> AsyncIterator[QueueMembers]:
+    """Log in as the action user to change queue members; ControlError if that fails within `timeout`."""
+    async with _logged_in(host, port, user, secret, timeout) as client:
+        yield QueueMembers(client)
+
+
+@asynccontextmanager
+async def _logged_in(host: str, port: int, user: str, secret: str, timeout: float) -> AsyncIterator[AMIClient]:
     client = AMIClient(host, port, user, secret, on_event=_ignore, events="off", ping_interval=3600.0,
                        connect_timeout=timeout, backoff_min=0.2, backoff_max=1.0)
     task = asyncio.create_task(client.run(), name="ami-action")
@@ -78,7 +94,7 @@ async def action_connection(host: str, port: int, user: str, secret: str,
         except TimeoutError:
             why = client.stats.last_error or "no answer"
             raise ControlError(f"AMI {host}:{port}: cannot log in as {user} ({why})") from None
-        yield AmiControl(client)
+        yield client
     finally:
         await client.close()
         task.cancel()

@@ -1,4 +1,5 @@
-"""The AMI listener: follows calls and writes each finished one, with its recording, to the store.
+"""The AMI listener: follows calls and writes each finished one, with its recording, to the store;
+and each change of an agent's state to its timeline (ami/agent_states.py).
 
 Calls rebuilt from CEL (ami/reconcile.py) reach the store the same way: `record_call`.
 """
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from recordings import RecordingInfo, measure, resolve
 from recordings.files import RecordingError
-from store import CallRecord, RecordingRecord, Store, calls
+from store import CallRecord, RecordingRecord, Store, agent_states, calls
+from store.agent_states import StateChange
 from store.clock import parse_iso
 
 from .calls import CallTracker, FinishedCall, call_record, event_time
@@ -98,6 +100,7 @@ class CallListener:
         self.tracker = CallTracker()
         self._finishing: dict[str, asyncio.Task[CallRecord | None]] = {}
         self._held: list[Mapping[str, str]] | None = None
+        self._wrap_up_timer: asyncio.TimerHandle | None = None
 
     async def on_event(self, event: Mapping[str, str]) -> None:
         if self._held is not None:
@@ -110,11 +113,32 @@ class CallListener:
         if self.live is not None or self.observers:
             when = event_time(event, now)
             if self.live is not None:
-                self.live.feed(event, when)
+                self._agents_changed(self.live.feed(event, when))
             for observer in self.observers:
                 observer(event, when)
         for finished in self.tracker.feed(event, now):
             self.finish(finished)
+
+    def _agents_changed(self, changes: list[StateChange]) -> None:
+        """Agents' new states to their timelines (in order: one writer), and the next wrap-up's end timed."""
+        for change in changes:
+            self.store.write_later(lambda db, c=change: agent_states.record(db, c),
+                                   f"agent {change.agent_id} state {change.state}")
+        if self.live is None:
+            return
+        deadline = self.live.agents.next_deadline()
+        if self._wrap_up_timer is not None:
+            self._wrap_up_timer.cancel()
+            self._wrap_up_timer = None
+        if deadline is not None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, (deadline - datetime.now(UTC)).total_seconds())
+            self._wrap_up_timer = loop.call_later(delay, self._wrap_ups_over)
+
+    def _wrap_ups_over(self) -> None:
+        self._wrap_up_timer = None
+        if self.live is not None:
+            self._agents_changed(self.live.expire(datetime.now(UTC)))
 
     async def resync_live(self, client: AMIClient) -> None:
         """After a (re)connect: live calls from the tracker, agents and waiting callers from QueueStatus."""
@@ -127,8 +151,10 @@ class CallListener:
             log.warning("AMI: QueueStatus failed, agents unknown until their next event: %s", exc)
             return
         now = datetime.now(UTC)
+        self.live.agents.begin_resync()
         for event in events:
-            self.live.feed(event, event_time(event, now))
+            self._agents_changed(self.live.feed(event, event_time(event, now)))
+        self._agents_changed(self.live.agents.end_resync(event_time({}, now)))
 
     def finish(self, finished: FinishedCall) -> asyncio.Task[CallRecord | None]:
         """Write a finished call beside the event stream (measuring waits for MixMonitor to close the file)."""
@@ -174,6 +200,9 @@ class CallListener:
 
     async def drain(self) -> None:
         """Wait for the calls being written (shutdown, tests)."""
+        if self._wrap_up_timer is not None:
+            self._wrap_up_timer.cancel()
+            self._wrap_up_timer = None
         while self._finishing:
             await asyncio.gather(*list(self._finishing.values()), return_exceptions=True)
 

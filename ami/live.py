@@ -1,25 +1,24 @@
 """Live state for supervisors: calls in progress, callers waiting in each queue, agents' states.
 
 Fed the same ordered AMI events as the call tracker; kept in memory only. Readers take a snapshot
-(plain JSON-able data) and may wait for the next change (the web app's SSE stream).
+(plain JSON-able data) and may wait for the next change (the web app's SSE stream). Agents' states
+come from ami.agent_states; `feed` and `expire` hand their changes back for the store's timeline.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from ivr import variables as v
+from store.agent_states import StateChange
 
+from .agent_states import AgentTracker
 from .calls import CallState
 
-# QueueMemberStatus Status (app_queue / devicestate): what an agent's device is doing.
-DEVICE_STATES = {
-    "0": "unknown", "1": "not_in_use", "2": "in_use", "3": "busy", "4": "invalid", "5": "unavailable",
-    "6": "ringing", "7": "ringinuse", "8": "onhold",
-}
-
+DEFAULT_WRAP_UP_S = 5.0  # store.queues' default wrapuptime
 
 @dataclass
 class LiveCall:
@@ -34,32 +33,10 @@ class LiveCall:
     channels: set[str] = field(default_factory=set)
 
 
-@dataclass
-class Agent:
-    interface: str
-    name: str
-    queues: set[str] = field(default_factory=set)
-    device: str = "unknown"
-    paused: bool = False
-    reason: str = ""
-    on_call: str | None = None  # linkedid
-
-    @property
-    def state(self) -> str:
-        """ready | on_call | wrap_up | not_ready — the words of the domain."""
-        if self.on_call:
-            return "on_call"
-        if self.paused:
-            return "not_ready"
-        if self.device in ("unavailable", "invalid"):
-            return "not_ready"
-        return "ready"
-
-
 class LiveState:
-    def __init__(self) -> None:
+    def __init__(self, wrap_up_s: Callable[[str], float] = lambda queue: DEFAULT_WRAP_UP_S) -> None:
         self.calls: dict[str, LiveCall] = {}
-        self.agents: dict[str, Agent] = {}
+        self.agents = AgentTracker(wrap_up_s)
         self.version = 0
         # Messages whose dispatch reached nobody, for the dispatcher (set by the dispatch task; not AMI's).
         self.alerts: list[dict] = []
@@ -71,22 +48,33 @@ class LiveState:
             "QueueCallerJoin": self._queue_caller_join,
             "QueueCallerLeave": self._leave_queue,
             "QueueCallerAbandon": self._leave_queue,
-            "QueueMemberAdded": self._member,
-            "QueueMemberStatus": self._member,
-            "QueueMember": self._member,  # QueueStatus's answer, after a reconnect
-            "QueueEntry": self._queue_entry,  # ditto: a caller waiting
-            "QueueMemberRemoved": self._queue_member_removed,
-            "QueueMemberPause": self._queue_member_pause,
+            "QueueEntry": self._queue_entry,  # QueueStatus's answer after a reconnect: a caller waiting
             "AgentConnect": self._agent_connect,
-            "AgentComplete": self._agent_complete,
             "Hangup": self._hangup,
         }
 
-    def feed(self, event: Mapping[str, str], when: str) -> None:
+    def feed(self, event: Mapping[str, str], when: str) -> list[StateChange]:
+        """Follow one event; the agents' state changes it caused."""
         before = self.version
         handler = self._handlers.get(event.get("Event", ""))
         if handler is not None:
             handler(event, when)
+        changes = self.agents.feed(event, when)
+        if changes:
+            self._touch()
+        self._wake(before)
+        return changes
+
+    def expire(self, now: datetime) -> list[StateChange]:
+        """Wrap-ups that are over (ami.agent_states); the listener calls it at their deadline."""
+        before = self.version
+        changes = self.agents.expire(now)
+        if changes:
+            self._touch()
+        self._wake(before)
+        return changes
+
+    def _wake(self, before: int) -> None:
         if self.version != before:
             self._changed.set()
             self._changed = asyncio.Event()
@@ -131,46 +119,11 @@ class LiveState:
             call.state = "ivr"
             self._touch()
 
-    def _agent(self, e: Mapping[str, str]) -> Agent:
-        interface = e.get("Interface") or e.get("StateInterface") or e.get("MemberName", "")
-        agent = self.agents.get(interface)
-        if agent is None:
-            agent = self.agents[interface] = Agent(interface, e.get("MemberName") or interface)
-        return agent
-
-    def _member(self, e: Mapping[str, str], when: str) -> None:
-        agent = self._agent(e)
-        if e.get("Queue"):
-            agent.queues.add(e["Queue"])
-        agent.device = DEVICE_STATES.get(e.get("Status", ""), agent.device)
-        agent.paused = e.get("Paused", "0") == "1"
-        agent.reason = e.get("PausedReason", "") if agent.paused else ""
-        self._touch()
-
-    def _queue_member_removed(self, e: Mapping[str, str], when: str) -> None:
-        agent = self._agent(e)
-        agent.queues.discard(e.get("Queue", ""))
-        if not agent.queues:
-            del self.agents[agent.interface]
-        self._touch()
-
-    def _queue_member_pause(self, e: Mapping[str, str], when: str) -> None:
-        agent = self._agent(e)
-        agent.paused = e.get("Paused", "0") == "1"
-        agent.reason = e.get("PausedReason", e.get("Reason", "")) if agent.paused else ""
-        self._touch()
-
     def _agent_connect(self, e: Mapping[str, str], when: str) -> None:
-        agent = self._agent(e)
-        agent.on_call = e.get("Linkedid")
         call = self.calls.get(e.get("Linkedid", ""))
         if call is not None:
             call.state = "talking"
-        self._touch()
-
-    def _agent_complete(self, e: Mapping[str, str], when: str) -> None:
-        self._agent(e).on_call = None
-        self._touch()
+            self._touch()
 
     def _hangup(self, e: Mapping[str, str], when: str) -> None:
         call = self.calls.get(e.get("Linkedid", ""))
@@ -190,13 +143,13 @@ class LiveState:
             self._changed = asyncio.Event()
 
     def reset(self, calls: Iterable[CallState]) -> None:
-        """After a reconnect: the calls are those the tracker knows now; agents come back from QueueStatus."""
+        """After a reconnect: the calls are those the tracker knows now; agents come back from QueueStatus
+        (between agents.begin_resync and agents.end_resync, which the listener calls)."""
         self.calls = {
             c.linkedid: LiveCall(c.linkedid, c.started_at, caller=c.caller_number, client_code=c.client_code,
                                  did=c.did, state="ivr" if c.menu else "ringing", channels=set(c.channels))
             for c in calls
         }
-        self.agents = {}
         self._touch()
         self._changed.set()
         self._changed = asyncio.Event()
@@ -214,8 +167,11 @@ class LiveState:
             "calls": [{k: val for k, val in asdict(c).items() if k != "channels"} for c in self.calls.values()],
             "queues": queues,
             "alerts": self.alerts,
-            "agents": [{"interface": a.interface, "name": a.name, "state": a.state, "queues": sorted(a.queues),
-                        "reason": a.reason, "call": a.on_call} for a in self.agents.values()],
+            "agents": [{"agent_id": a.agent_id, "interface": f"PJSIP/{a.agent_id}", "name": a.name,
+                        "state": a.current.state, "since": a.current.at, "reason": a.current.reason or "",
+                        "queues": sorted(a.queues), "call": a.current.linkedid}
+                       for a in sorted(self.agents.agents.values(), key=lambda a: a.agent_id)
+                       if a.current is not None and a.current.state != "logged_out"],
         }
 
     async def changed(self, since: int, timeout: float) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr import variables as v
 from store import calls, listener_state
 
 from . import cel
@@ -124,8 +125,8 @@ class Reconciler:
                 newest = max((r.time for r in rows), default=0.0)
                 now = time.time()
                 for linkedid, group in groups.items():
-                    if linkedid in known:
-                        continue
+                    if linkedid in known or group[0].exten.startswith(v.FEATURE_CODE_PREFIX):
+                        continue  # written already, or an agent's feature code (never in the history)
                     if self.listener.is_finishing(linkedid):
                         pending.append(group[0].rowid)
                         continue

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +80,13 @@ class _Rendered:
 
 class Deployer:
     def __init__(self, render: Callable[[], AsteriskSettings], live_dir: Path | None, connect: Connect | None,
-                 source_dir: Path = ETC_ASTERISK) -> None:
+                 source_dir: Path = ETC_ASTERISK, after_queues: Callable[[], Awaitable[object]] | None = None) -> None:
         """render: the settings from the configuration and the store (blocking; run in a thread);
         live_dir: Asterisk's configuration directory as this process sees it (None: reload is off);
-        connect: an AMI action connection (None: reload is off)."""
+        connect: an AMI action connection (None: reload is off); after_queues: run once app_queue took
+        new queues (ami.members' reconcile: logged-in agents join the queues they answer that are new)."""
         self.render, self.live_dir, self.connect, self.source_dir = render, live_dir, connect, source_dir
+        self.after_queues = after_queues
         self._lock = asyncio.Lock()
 
     def _render_and_check(self) -> tuple[_Rendered | None, Report | None]:
@@ -138,9 +140,15 @@ class Deployer:
             modules = [m for m in MODULE_ORDER if any(RELOADS.get(name) == m for name in changed)]
             try:
                 async with self.connect() as control:
-                    return await self._swap(control, rendered, changed, restart, modules)
+                    report = await self._swap(control, rendered, changed, restart, modules)
             except ControlError as exc:
                 return Report(False, "unavailable", (str(exc),), tuple(changed))
+        if report.ok and "app_queue" in report.reloaded and self.after_queues is not None:
+            try:
+                await self.after_queues()
+            except ControlError as exc:
+                log.warning("asterisk: queues reloaded, but agents not re-added: %s", exc)
+        return report
 
     async def _swap(self, control: Control, rendered: _Rendered, changed: list[str], restart: list[str],
                     modules: list[str]) -> Report:
@@ -191,10 +199,8 @@ class Deployer:
 
 
 def _missing_queues(s: AsteriskSettings, loaded: dict[str, frozenset[str]]) -> list[str]:
-    errors = [f"app_queue: queue {q} is not loaded" for q in queue_names(s) if q not in loaded]
-    errors += [f"app_queue: queue {m.queue} has no member PJSIP/{m.agent_id}" for m in s.members
-               if m.queue in loaded and f"PJSIP/{m.agent_id}" not in loaded[m.queue]]
-    return errors
+    # Members are not configuration: agents join at login (ami.members).
+    return [f"app_queue: queue {q} is not loaded" for q in queue_names(s) if q not in loaded]
 
 
 def _wrong_params(s: AsteriskSettings, loaded: dict[str, dict[str, str]]) -> list[str]:

@@ -46,18 +46,16 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def member_lines(queue: str, members: Sequence[QueueMember], agent_names: Mapping[str, str]) -> str:
-    """The static members of one queue: each agent's softphone, its penalty (skill level), its name."""
-    lines = ""
-    for m in sorted((m for m in members if m.queue == queue), key=lambda m: (m.penalty, m.agent_id)):
+def check_members(members: Sequence[QueueMember], agent_names: Mapping[str, str]) -> None:
+    """Who may answer a queue must be an agent. They are no member lines: an agent joins its queues when
+    it logs in, as app_queue's dynamic member (ami.members), and only then."""
+    for m in members:
         if m.agent_id not in agent_names:
-            raise RenderError(f"queue {queue}: member {m.agent_id!r} is not an agent")
-        lines += f"member => PJSIP/{m.agent_id},{int(m.penalty)},{agent_names[m.agent_id]},PJSIP/{m.agent_id}\n"
-    return lines
+            raise RenderError(f"queue {m.queue}: member {m.agent_id!r} is not an agent")
 
 
-def queue_block(queue: Queue, members: str) -> str:
-    """One queue's section: its settings in app_queue's words, then its members."""
+def queue_block(queue: Queue) -> str:
+    """One queue's section: its settings in app_queue's words (members join at login: check_members)."""
     rule = f"defaultrule = {queue.name}\n" if queue.penalty_rules else ""
     return (
         f"\n[{queue.name}]({TEMPLATE})\n"
@@ -71,7 +69,7 @@ def queue_block(queue: Queue, members: str) -> str:
         f"announce-frequency = {queue.announce_frequency_s}\n"
         f"musicclass = {queue.music_class}\n"
         f"servicelevel = {queue.service_level_s}\n"
-        f"{rule}{members}"
+        f"{rule}"
     )
 
 
@@ -136,9 +134,9 @@ def render_queues(queues: Sequence[Queue], members: Sequence[QueueMember],
     for m in members:
         if m.queue not in known:
             raise RenderError(f"member {m.agent_id} of queue {m.queue}: the queue is not rendered")
+    check_members(members, agent_names)
     return {
-        "queues_local.conf": head + "".join(queue_block(q, member_lines(q.name, members, agent_names))
-                                            for q in queues),
+        "queues_local.conf": head + "".join(queue_block(q) for q in queues),
         "queuerules_local.conf": head + "".join(rule_block(q) for q in queues if q.penalty_rules),
         "extensions_queues.conf": head + skills_block(queues),
     }

@@ -24,11 +24,14 @@ ETC_ASTERISK = Path(__file__).resolve().parent.parent / "etc" / "asterisk"
 # QueueStatus and CoreShowChannels after a reconnect). No system, command, config or originate class.
 LISTENER_READ = ("call", "user", "agent")
 LISTENER_WRITE = ("reporting",)
-# The action user (the admin API's reload, dialplan.deploy) receives no events and may send what a reload
-# and its verification need: Reload is registered for `system` or `config` (either class opens it);
-# `config` would also open UpdateConfig, which writes any file Asterisk reads, so `system`. QueueStatus
-# and PJSIPShowEndpoints, which check that Asterisk took the files, need `system` or `reporting`.
-ACTION_WRITE = ("system", "reporting")
+# The action user (the admin API's reload, dialplan.deploy; agents' logins, ami.members) receives no events
+# and may send what a reload and its verification need: Reload is registered for `system` or `config`
+# (either class opens it); `config` would also open UpdateConfig, which writes any file Asterisk reads,
+# so `system`. QueueStatus and PJSIPShowEndpoints, which check that Asterisk took the files, need `system`
+# or `reporting`. Agents log in, out and pause as app_queue's dynamic members: QueueAdd, QueueRemove and
+# QueuePause are registered for `agent` alone, a class that opens queue and agent actions only (no
+# command, originate or file).
+ACTION_WRITE = ("system", "reporting", "agent")
 # The originate user (a supervisor's softphone into ChanSpy: ami/originate.py) sends Originate and nothing
 # else. A user of its own rather than the action user: with `system` as well, Originate may start System,
 # Exec and the like (Asterisk asks for `system` only for those applications), so the action user

@@ -105,3 +105,7 @@ ONCALL_EVENT = "PermanenceOncall"
 IVR_MENU = "IVR_MENU"  # the menu and node the call left the menus from
 IVR_NODE = "IVR_NODE"
 IVR_QUEUE_OPTION_PREFIX = "IVR_QUEUE_"  # + a queue node's option name upper-cased, e.g. IVR_QUEUE_TIMEOUT
+
+# An agent's feature code (extensions.conf, permanence-internal: *41 … *44, agi/routes/agent.py): the
+# extension such a call dials starts with this. It is no conversation: the call history leaves it out.
+FEATURE_CODE_PREFIX = "*"

@@ -1,17 +1,23 @@
 """`permanence agents …`: agents' softphones and the queues they answer (store/agents.py, call for call).
 
-Asterisk takes agents and members from the store when its configuration is written
-(`permanence asterisk-config`, the sandbox's start).
+Asterisk takes agents' softphones and the queues from the store when its configuration is written
+(`permanence asterisk-config`, the sandbox's start). Logging in, out and pausing act on the running
+Asterisk at once, as the AMI action user (ami/members.py), like the API and the phone's feature codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
 
+from ami.control import member_connection
+from ami.members import AgentPresence, Presence
 from dialplan import SIP_REALM
-from store import agents
+from dialplan.deploy import ControlError
+from store import Store, agents, presence
 
 from .cliutil import CLIError, add_command, add_group, store_db
 from .config import Config
@@ -80,6 +86,58 @@ def cmd_leave(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _presence(config: Config, act: Callable[[AgentPresence], Awaitable[Presence]]) -> Presence:
+    a = config.ami
+    if not a.action_secret:
+        raise CLIError("logging agents in needs the AMI action user: set [ami] action_secret")
+
+    async def run() -> Presence:
+        store = Store(config.store.path)
+        await asyncio.to_thread(store.open)
+        try:
+            return await act(AgentPresence(store, lambda: member_connection(a.host, a.port, a.action_user,
+                                                                         a.action_secret)))
+        finally:
+            await asyncio.to_thread(store.close)
+
+    try:
+        return asyncio.run(run())
+    except (agents.AgentError, ControlError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_login(config: Config, args: argparse.Namespace) -> int:
+    done = _presence(config, lambda p: p.login(args.id))
+    print(f"agent {args.id} logged in to {', '.join(done.queues)}"
+          + (f" (Asterisk has not got {', '.join(done.missing)} yet)" if done.missing else ""))
+    return 0
+
+
+def cmd_logout(config: Config, args: argparse.Namespace) -> int:
+    _presence(config, lambda p: p.logout(args.id))
+    print(f"agent {args.id} logged out")
+    return 0
+
+
+def cmd_pause(config: Config, args: argparse.Namespace) -> int:
+    _presence(config, lambda p: p.pause(args.id, args.reason))
+    print(f"agent {args.id} paused" + (f" ({args.reason})" if args.reason else ""))
+    return 0
+
+
+def cmd_unpause(config: Config, args: argparse.Namespace) -> int:
+    _presence(config, lambda p: p.unpause(args.id))
+    print(f"agent {args.id} ready")
+    return 0
+
+
+def cmd_reasons(config: Config, args: argparse.Namespace) -> int:
+    with store_db(config) as db:
+        for reason in presence.list_reasons(db):
+            print(f"{reason.code}\t{reason.digit or '-'}\t{reason.label_fr}\t{reason.label_en}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     group = add_group(sub, "agents", "agents' softphones and their queues")
     p = add_command(group, "add", cmd_add, "add an agent (SIP password read from the terminal or stdin)")
@@ -98,3 +156,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(group, "leave", cmd_leave, "stop an agent answering a queue")
     p.add_argument("id")
     p.add_argument("queue")
+    for name, fn, text in (("login", cmd_login, "log an agent in to the queues it answers (on the running Asterisk)"),
+                           ("logout", cmd_logout, "log an agent out of every queue"),
+                           ("unpause", cmd_unpause, "make a paused agent ready again")):
+        p = add_command(group, name, fn, text)
+        p.add_argument("id")
+    p = add_command(group, "pause", cmd_pause, "pause a logged-in agent (not ready), with a reason code")
+    p.add_argument("id")
+    p.add_argument("--reason", help="a pause reason code (`permanence agents reasons`)")
+    add_command(group, "reasons", cmd_reasons, "list the pause reasons: code, phone digit, French and English labels")

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from agi import FastAGIServer, Router
 from agi.routes import (
+    AgentRoute,
     CheckinPolicy,
     CheckinRoute,
     DispatchRoute,
@@ -27,12 +28,13 @@ from agi.routes import (
 )
 from ami import AMIClient, CallListener, Reconciler, make_client
 from ami.callbacks import AmiDialer, CallbackScheduler, CallbackSettings
-from ami.control import action_connection
+from ami.control import action_connection, member_connection
 from ami.live import LiveState
+from ami.members import AgentPresence
 from ami.originate import Originator
 from ami.screenpop import ScreenPops
 from dialplan import AgentPhone, AsteriskSettings, QueueMember, Softphone
-from dialplan.deploy import Deployer
+from dialplan.deploy import ControlError, Deployer
 from dispatch.reports import DailyReports
 from dispatch.scheduler import Dispatcher
 from ivr.loader import parse
@@ -99,16 +101,26 @@ def asterisk_settings(config: Config, data: AsteriskData | None = None) -> Aster
     )
 
 
-def asterisk_deployer(config: Config) -> Deployer:
+def asterisk_deployer(config: Config, presence: AgentPresence | None = None) -> Deployer:
     """Check and reload for the admin API: rendered from the configuration and the store at each call; the
     reload writes into [asterisk] config_dir and logs in as the action user (off without either)."""
     a = config.ami
     connect = (lambda: action_connection(a.host, a.port, a.action_user, a.action_secret)) if a.action_secret else None
     live = Path(config.asterisk.config_dir) if config.asterisk.config_dir else None
-    return Deployer(lambda: asterisk_settings(config, asterisk_data(config)), live, connect)
+    return Deployer(lambda: asterisk_settings(config, asterisk_data(config)), live, connect,
+                    after_queues=presence.reconcile if presence is not None else None)
 
 
-def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None] = lambda: None) -> Router:
+def agent_presence(config: Config, store: Store) -> AgentPresence | None:
+    """Agents' logins and pauses, applied to Asterisk as the action user (None without its secret)."""
+    a = config.ami
+    if not a.action_secret:
+        return None
+    return AgentPresence(store, lambda: member_connection(a.host, a.port, a.action_user, a.action_secret))
+
+
+def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None] = lambda: None,
+                 presence: AgentPresence | None = None) -> Router:
     prompts = config.asterisk.prompts_dir
     policy = CheckinPolicy(
         team_leader_queue=config.ivr.team_leader_queue, attempts_per_call=config.ivr.checkin_attempts,
@@ -124,6 +136,8 @@ def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None]
                                          default_region=config.phone.default_region))
     router.add("oncall", OncallRoute(store, OncallSettings(config.phone.outbound, config.phone.ring_s,
                                                            config.phone.oncall_caller_id)))
+    if presence is not None:  # the phone's feature codes need the action user, as the API's logins do
+        router.add("agent", AgentRoute(store, presence))
     return router
 
 
@@ -168,7 +182,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     config.recordings_dir.mkdir(parents=True, exist_ok=True)
     store = Store(config.store.path)
     await asyncio.to_thread(store.open)
-    live = LiveState()
+    presence = agent_presence(config, store)
+    # A wrap-up lasts its queue's wrapuptime (store.queues: what the queue is rendered with).
+    live = LiveState(wrap_up_s=lambda queue: float(
+        store.read_now(lambda db: queues.queue_or_default(db, queue).wrapup_s)))
     a = config.ami
     originator = Originator(a.host, a.port, a.originate_user, a.originate_secret) if a.originate_secret else None
     # Messages to whoever confirms them; the alerts of those that reached nobody go to the live view.
@@ -177,7 +194,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                             on_alerts=live.set_alerts)
     # Each client's daily report at its local time, emailed by the same SMTP client.
     reporter = DailyReports(store, dispatch_channels.email)
-    agi = FastAGIServer(build_router(store, config, dispatcher.wake), config.agi.host, config.agi.port,
+    agi = FastAGIServer(build_router(store, config, dispatcher.wake, presence), config.agi.host, config.agi.port,
                         header_timeout=config.agi.header_timeout,
                         command_timeout=config.agi.command_timeout, max_sessions=config.agi.max_sessions)
     pops = ScreenPops(store, live, config.phone.default_region)
@@ -188,6 +205,11 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     async def on_connect(client: AMIClient) -> None:
         await reconciler.on_connect(client)  # first the calls, then the live view built from them
         await listener.resync_live(client)
+        if presence is not None:  # Asterisk may have restarted: who is logged in goes back into its queues
+            try:
+                await presence.reconcile()
+            except ControlError as exc:
+                log.warning("agents not reconciled with Asterisk: %s", exc)
 
     ami = make_client(listener, config.ami.host, config.ami.port, config.ami.user, config.ami.secret,
                       config.ami.ping_interval, on_connect=on_connect)
@@ -197,10 +219,11 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
                    health_checks=health_checks(agi, ami), live=live, security_settings=web_security(config),
                    registry=metrics_registry(agi, ami, listener), metrics_token=config.web.metrics_token,
                    admin_settings=AdminSettings(config.prompts_dir, config.phone.default_region,
-                                                asterisk_deployer(config)),
+                                                asterisk_deployer(config, presence)),
                    pops=pops, originator=originator,
                    messaging=MessagingSettings(config.sms.inbound_token, config.phone.default_region,
-                                               dispatcher.wake))
+                                               dispatcher.wake),
+                   agent_presence=presence)
     runner = web.AppRunner(app, access_log_class=JsonAccessLogger, access_log=access_logger())
     ami_task: asyncio.Task[None] | None = None
     reconcile_task: asyncio.Task[None] | None = None

@@ -533,4 +533,45 @@ MIGRATIONS: list[str] = [
         WHEN OLD.history_days IS NOT NEW.history_days BEGIN UPDATE access_generation SET n = n + 1; END;
     CREATE TRIGGER clients_access_d AFTER DELETE ON clients BEGIN UPDATE access_generation SET n = n + 1; END;
     """,
+    # 18: agents log in and out: queue_members says which queues an agent may answer and with which penalty
+    # (its skill); agent_logins who is logged in and paused with which reason, what the back end re-adds
+    # after Asterisk restarts. Pause reasons are data (a digit for the phone's *43N, a label per
+    # language). agent_states: each agent's state timeline as AMI tells it, one row per state, the
+    # current one open (ended_at NULL); it outlives the agent (occupancy history).
+    """
+    CREATE TABLE pause_reasons (
+        code TEXT PRIMARY KEY CHECK (code GLOB '[a-z]*' AND code NOT GLOB '*[^a-z0-9_]*' AND length(code) <= 32),
+        digit TEXT UNIQUE CHECK (digit IS NULL OR (length(digit) = 1 AND digit GLOB '[0-9]')),
+        label_fr TEXT NOT NULL CHECK (length(trim(label_fr)) > 0),
+        label_en TEXT NOT NULL CHECK (length(trim(label_en)) > 0)
+    );
+    INSERT INTO pause_reasons (code, digit, label_fr, label_en) VALUES
+        ('break', '1', 'Pause', 'Break'),
+        ('lunch', '2', 'Repas', 'Lunch'),
+        ('training', '3', 'Formation', 'Training'),
+        ('backoffice', '4', 'Travail administratif', 'Back-office work'),
+        ('meeting', '5', 'Réunion', 'Meeting');
+    CREATE TABLE agent_logins (
+        agent_id TEXT PRIMARY KEY REFERENCES agents(id) ON DELETE CASCADE,
+        logged_in_at TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+        pause_reason TEXT REFERENCES pause_reasons(code),
+        paused_at TEXT,
+        CHECK (paused = 1 OR pause_reason IS NULL)
+    );
+    CREATE TABLE agent_states (
+        id INTEGER PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        state TEXT NOT NULL
+            CHECK (state IN ('logged_out', 'ready', 'ringing', 'on_call', 'wrap_up', 'not_ready')),
+        reason TEXT,
+        linkedid TEXT,
+        queue TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX agent_states_agent ON agent_states(agent_id, started_at);
+    CREATE INDEX agent_states_started ON agent_states(started_at);
+    CREATE UNIQUE INDEX agent_states_open ON agent_states(agent_id) WHERE ended_at IS NULL;
+    """,
 ]

@@ -16,6 +16,7 @@ from store import Store
 from . import (
     access,
     admin,
+    agents,
     auth,
     calls,
     confirm,
@@ -63,7 +64,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
              registry: CollectorRegistry | None = None, metrics_token: str = "",
              admin_settings: admin.AdminSettings | None = None, pops: desk.PopsView | None = None,
              originator: supervise.SpyOriginator | None = None,
-             messaging: messages.MessagingSettings | None = None) -> web.Application:
+             messaging: messages.MessagingSettings | None = None,
+             agent_presence: agents.AgentPresence | None = None) -> web.Application:
     # Request id and latency outermost (they see every answer); who the client is once the guard has
     # read the proxy's headers.
     app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
@@ -85,6 +87,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
         app[ORIGINATOR] = originator
     app[admin.SETTINGS] = admin_settings or admin.AdminSettings()
     app[messages.MESSAGING] = messaging or messages.MessagingSettings()
+    if agent_presence is not None:
+        app[agents.PRESENCE] = agent_presence
     app.router.add_post("/api/login", auth.login)
     app.router.add_post("/api/session", auth.create_session)
     app.router.add_get("/api/session", auth.show_session)
@@ -119,6 +123,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)
     for method, path, handler in reports.ROUTES:  # custom and daily reports (web/reports.py)
+        app.router.add_route(method, path, handler)
+    for method, path, handler in agents.ROUTES:  # agents' logins, pauses, states (web/agents.py)
         app.router.add_route(method, path, handler)
     for method, path, handler in admin.ROUTES:  # the admin API (web/admin), listed there
         app.router.add_route(method, path, handler)

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from . import (
     admin,
+    agents,
     auth,
     calls,
     confirm,
@@ -38,7 +39,7 @@ from . import (
     supervise,
 )
 
-DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, live, desk, script, supervise, directory,
+DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, agents, live, desk, script, supervise, directory,
                                       oncall, messages, confirm, reports, health, metrics, *pages.DOCUMENTED,
                                       *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

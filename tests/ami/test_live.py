@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from ami.live import LiveState
 
@@ -9,43 +10,56 @@ def ev(name: str, **fields: str) -> dict[str, str]:
     return {"Event": name, **fields}
 
 
+def t(second: int) -> str:
+    return f"2026-12-05T10:00:{second:02d}.000Z"
+
+
 def test_a_call_goes_from_ivr_to_queue_to_an_agent_and_away():
-    live = LiveState()
-    live.feed(ev("Newchannel", Linkedid="1.1", Uniqueid="1.1", CallerIDNum="5145551234"), "t0")
+    live = LiveState(wrap_up_s=lambda queue: 5.0)
+    live.feed(ev("Newchannel", Linkedid="1.1", Uniqueid="1.1", CallerIDNum="5145551234"), t(0))
     live.feed(ev("UserEvent", UserEvent="PermanenceCall", Linkedid="1.1", Client="1000", DID="+15145550100",
-                 Menu="demo"), "t1")
+                 Menu="demo"), t(1))
     assert live.snapshot()["calls"][0]["state"] == "ivr"
-    live.feed(ev("QueueMemberAdded", Queue="1000-accueil", Interface="PJSIP/agent1", MemberName="Agent 1",
-                 Status="1", Paused="0"), "t1")
-    live.feed(ev("QueueCallerJoin", Linkedid="1.1", Queue="1000-accueil", Position="1"), "t2")
+    changes = live.feed(ev("QueueMemberAdded", Queue="1000-accueil", Interface="PJSIP/101", MemberName="Agent 1",
+                           Status="1", Paused="0"), t(1))
+    assert [(c.agent_id, c.state, c.at) for c in changes] == [("101", "ready", t(1))]
+    live.feed(ev("QueueCallerJoin", Linkedid="1.1", Queue="1000-accueil", Position="1"), t(2))
     snap = live.snapshot()
     assert snap["queues"] == {"1000-accueil": [{"linkedid": "1.1", "caller": "5145551234", "client_code": "1000",
-                                                "queued_at": "t2"}]}
-    assert snap["agents"][0]["state"] == "ready"
-    live.feed(ev("QueueCallerLeave", Linkedid="1.1", Queue="1000-accueil"), "t3")
-    live.feed(ev("AgentConnect", Linkedid="1.1", Queue="1000-accueil", Interface="PJSIP/agent1",
-                 MemberName="Agent 1"), "t3")
+                                                "queued_at": t(2)}]}
+    assert snap["agents"] == [{"agent_id": "101", "interface": "PJSIP/101", "name": "Agent 1", "state": "ready",
+                               "since": t(1), "reason": "", "queues": ["1000-accueil"], "call": None}]
+    live.feed(ev("AgentCalled", Linkedid="1.1", Queue="1000-accueil", Interface="PJSIP/101"), t(2))
+    assert live.snapshot()["agents"][0]["state"] == "ringing"
+    live.feed(ev("QueueCallerLeave", Linkedid="1.1", Queue="1000-accueil"), t(3))
+    live.feed(ev("AgentConnect", Linkedid="1.1", Queue="1000-accueil", Interface="PJSIP/101",
+                 MemberName="Agent 1"), t(3))
     snap = live.snapshot()
     assert snap["queues"] == {} and snap["calls"][0]["state"] == "talking"
     assert snap["agents"][0]["state"] == "on_call" and snap["agents"][0]["call"] == "1.1"
-    live.feed(ev("AgentComplete", Linkedid="1.1", Interface="PJSIP/agent1"), "t4")
-    live.feed(ev("Hangup", Linkedid="1.1", Uniqueid="1.1"), "t4")
+    live.feed(ev("AgentComplete", Linkedid="1.1", Queue="1000-accueil", Interface="PJSIP/101"), t(4))
+    live.feed(ev("Hangup", Linkedid="1.1", Uniqueid="1.1"), t(4))
     snap = live.snapshot()
-    assert snap["calls"] == [] and snap["agents"][0]["state"] == "ready"
+    assert snap["calls"] == [] and snap["agents"][0]["state"] == "wrap_up"
+    version = live.version
+    assert live.expire(datetime(2026, 12, 5, 10, 0, 8, tzinfo=UTC)) == []  # 5 s after t(4) is t(9)
+    changes = live.expire(datetime(2026, 12, 5, 10, 0, 30, tzinfo=UTC))
+    assert [(c.state, c.at) for c in changes] == [("ready", t(9))]  # at the deadline, not when noticed
+    assert live.snapshot()["agents"][0]["state"] == "ready" and live.version > version
 
 
 def test_paused_and_unavailable_agents_are_not_ready_and_removed_ones_go():
     live = LiveState()
-    live.feed(ev("QueueMember", Queue="q1", Interface="PJSIP/a", Status="5", Paused="0"), "t")  # unavailable
-    live.feed(ev("QueueMemberStatus", Queue="q1", Interface="PJSIP/b", Status="1", Paused="1",
-                 PausedReason="lunch"), "t")
+    live.feed(ev("QueueMember", Queue="q1", Location="PJSIP/201", Status="5", Paused="0"), t(0))  # unavailable
+    live.feed(ev("QueueMemberStatus", Queue="q1", Interface="PJSIP/202", Status="1", Paused="1",
+                 PausedReason="lunch"), t(0))
     agents = {a["interface"]: a for a in live.snapshot()["agents"]}
-    assert agents["PJSIP/a"]["state"] == "not_ready"
-    assert agents["PJSIP/b"]["state"] == "not_ready" and agents["PJSIP/b"]["reason"] == "lunch"
-    live.feed(ev("QueueMemberPause", Queue="q1", Interface="PJSIP/b", Paused="0"), "t")
-    assert {a["interface"]: a["state"] for a in live.snapshot()["agents"]}["PJSIP/b"] == "ready"
-    live.feed(ev("QueueMemberRemoved", Queue="q1", Interface="PJSIP/a"), "t")
-    assert [a["interface"] for a in live.snapshot()["agents"]] == ["PJSIP/b"]
+    assert agents["PJSIP/201"]["state"] == "not_ready" and agents["PJSIP/201"]["reason"] == "unavailable"
+    assert agents["PJSIP/202"]["state"] == "not_ready" and agents["PJSIP/202"]["reason"] == "lunch"
+    live.feed(ev("QueueMemberPause", Queue="q1", Interface="PJSIP/202", Paused="0"), t(1))
+    assert {a["interface"]: a["state"] for a in live.snapshot()["agents"]}["PJSIP/202"] == "ready"
+    live.feed(ev("QueueMemberRemoved", Queue="q1", Interface="PJSIP/201"), t(2))
+    assert [a["interface"] for a in live.snapshot()["agents"]] == ["PJSIP/202"]  # logged out: off the board
 
 
 def test_callers_waiting_are_listed_oldest_first_and_abandons_leave():

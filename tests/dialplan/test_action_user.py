@@ -1,5 +1,6 @@
-"""The AMI action user that reloads (dialplan.deploy): rendered only with a secret, loopback only,
-no events, `system` and `reporting` writes only (never command, config or originate)."""
+"""The AMI action user that reloads (dialplan.deploy) and changes queue members (ami.members): rendered
+only with a secret, loopback only, no events, `system`, `reporting` and `agent` writes only (never
+command, config or originate)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ def test_no_action_user_without_its_secret():
         "manager_users.conf"]
 
 
-def test_the_action_user_may_reload_and_read_status_nothing_else():
+def test_the_action_user_may_reload_read_status_and_change_members_nothing_else():
     users = render_local(ACTION)["manager_users.conf"]
     action = section(users, "permanence-admin")
     assert "secret = reload-secret-1" in action
     assert re.search(r"^read =$", action, re.M)  # no event class: it listens to nothing
     write = re.search(r"^write = (.*)$", action, re.M).group(1).split(",")
-    assert write == list(ACTION_WRITE) == ["system", "reporting"]
+    assert write == list(ACTION_WRITE) == ["system", "reporting", "agent"]
     assert not {"command", "config", "originate", "all"} & set(write)
     assert "deny = 0.0.0.0/0.0.0.0" in action and "permit = 127.0.0.1/255.255.255.255" in action
     listener = section(users, "permanence")

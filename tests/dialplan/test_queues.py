@@ -1,5 +1,5 @@
 """Queues rendered for app_queue: every queue's block and rule compared with golden files (the same data
-gives the same bytes), names with no definition taking the defaults, members kept as static lines,
+gives the same bytes), names with no definition taking the defaults, no member lines (agents join at login),
 bad definitions refused with a RenderError that names the queue and the field, and the files Asterisk
 reads written whole or not at all.
 
@@ -111,11 +111,11 @@ def test_every_queue_something_names_is_rendered_and_names_without_a_row_take_th
     assert "defaultrule" not in block
 
 
-def test_members_stay_static_lines_with_their_penalty_and_a_rule_is_named_after_its_queue():
+def test_no_member_lines_agents_join_at_login_and_a_rule_is_named_after_its_queue():
     out = render_local(SETTINGS_Q)
     block = out["queues_local.conf"].split("[1000-accueil](permanence-queue)\n")[1].split("\n\n")[0]
-    assert "member => PJSIP/101,0,Alice,PJSIP/101\nmember => PJSIP/102,5,Bruno,PJSIP/102" in block
-    assert "defaultrule = 1000-accueil\n" in block and "strategy = leastrecent\n" in block
+    assert "member" not in out["queues_local.conf"]  # 101 and 102 answer it once logged in (ami.members)
+    assert block.endswith("defaultrule = 1000-accueil") and "strategy = leastrecent\n" in block
     assert "[1000-accueil]\npenaltychange => 0,0\npenaltychange => 30,5\n" in out["queuerules_local.conf"]
     assert "[shared-operators]" not in out["queuerules_local.conf"]  # no rules: no rule section
 

@@ -130,9 +130,11 @@ DEMO_PASSWORD = "demo-password-1"
 OTHER_PASSWORD = "other-password-2"
 ADMIN_PASSWORD = "admin-password-3"
 DEMO_PIN = "4321"
-# Agent 101 answers the demo client's reception queue; 102 answers no queue (a colleague to transfer to);
-# 109 is a supervisor's softphone (listen, whisper, barge).
+# Agents 101 and 102 answer the demo client's reception queue, logged in from the start; 101 first
+# (penalty 0), 102 when 101 cannot (penalty 1: paused, on a call, its phone not registered). 102 is
+# also the colleague 101 transfers to; 109 is a supervisor's softphone (listen, whisper, barge).
 AGENT_SECRETS = {"101": "agent-101-secret", "102": "agent-102-secret", "109": "agent-109-secret"}
+QUEUE_AGENTS = ("101", "102")
 DEMO_MENU = REPO / "ivr" / "examples" / "demo.yaml"
 
 
@@ -156,7 +158,8 @@ def seed(system: System) -> None:
     system.cli("clients", "set-pin", "1000", "--pin-stdin", stdin=DEMO_PIN + "\n")
     system.cli("agents", "add", "101", "Alice Agent", "--queue", "1000-accueil", "--password-stdin",
                stdin=AGENT_SECRETS["101"] + "\n")
-    system.cli("agents", "add", "102", "Bruno Agent", "--password-stdin", stdin=AGENT_SECRETS["102"] + "\n")
+    system.cli("agents", "add", "102", "Bruno Agent", "--queue", "1000-accueil:1", "--password-stdin",
+               stdin=AGENT_SECRETS["102"] + "\n")
     system.cli("agents", "add", "109", "Sophie Superviseure", "--password-stdin", stdin=AGENT_SECRETS["109"] + "\n")
 
 
@@ -179,6 +182,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         system.kannel.start()
         system.serve_log.write_text("")
         system.start_serve()
+        for agent in QUEUE_AGENTS:
+            system.cli("agents", "login", agent)
         yield system
     finally:
         system.stop_serve()  # whichever serve runs now (tests may have restarted it)

@@ -40,14 +40,17 @@ def live_files(system: System) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((system.sandbox_dir / "etc").glob("*.conf"))}
 
 
-def test_the_action_user_has_only_what_reload_needs(system):
+def test_the_action_user_has_only_what_reload_and_logins_need(system):
     """Asterisk 22 itself: Reload is open to `system` (or `config`); the verification reads QueueStatus and
-    PJSIPShowEndpoints; the action user holds system and reporting, nothing that runs commands or
-    writes files."""
+    PJSIPShowEndpoints; agents' logins are QueueAdd, QueueRemove and QueuePause, open to `agent` alone.
+    The action user holds system, reporting and agent, nothing that runs commands or writes files."""
     assert "system" in rx(system, "manager show command Reload")
+    for action in ("QueueAdd", "QueueRemove", "QueuePause"):
+        lines = rx(system, f"manager show command {action}").splitlines()
+        assert lines[lines.index("[Privilege]") + 1] == "agent,all", lines
     user = rx(system, "manager show user permanence-admin")
     write = next(line for line in user.splitlines() if "write perm" in line).split(":", 1)[1]
-    assert {p.strip() for p in write.split(",")} == {"system", "reporting"}, user
+    assert {p.strip() for p in write.split(",")} == {"system", "reporting", "agent"}, user
 
 
 def test_an_agent_and_a_queue_added_through_the_api_reach_asterisk_at_reload(system):
@@ -61,8 +64,12 @@ def test_an_agent_and_a_queue_added_through_the_api_reach_asterisk_at_reload(sys
         assert report["changed"] == ["pjsip_local.conf", "queues_local.conf"]
         assert report["reloaded"] == ["res_pjsip", "app_queue"] and not report["restored"]
         queue = rx(system, "queue show reload-test")
-        assert queue.startswith("reload-test has 0 calls") and "Carol Agent (PJSIP/103" in queue, queue
+        assert queue.startswith("reload-test has 0 calls") and "No Members" in queue, queue
         assert "Endpoint:  103" in rx(system, "pjsip show endpoint 103")
+        # 103 answers it once logged in (a dynamic member, with its name)
+        assert api(system, "POST", "/api/agents/103/login")[0] == 200
+        assert "Carol Agent (PJSIP/103" in rx(system, "queue show reload-test")
+        assert api(system, "POST", "/api/agents/103/logout")[0] == 200
         status, report = api(system, "POST", "/api/admin/asterisk/reload")
         assert status == 200 and report["changed"] == [] and report["reloaded"] == []  # nothing left to do
     finally:

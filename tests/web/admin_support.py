@@ -56,12 +56,14 @@ def _seed(db) -> None:
 
 
 @asynccontextmanager
-async def admin_app(tmp_path: Path, asterisk: AsteriskAdmin | None = None) -> AsyncIterator[Admin]:
+async def admin_app(tmp_path: Path, asterisk: AsteriskAdmin | None = None,
+                    agent_presence: Any = None) -> AsyncIterator[Admin]:
     store = Store(tmp_path / "admin.sqlite3")
     store.open()
     await store.write(_seed)
     settings = AdminSettings(prompts_dir=REPO / "svi_prompts", default_region="CA", asterisk=asterisk)
-    client = TestClient(TestServer(make_app(store, tmp_path / "recordings", admin_settings=settings)))
+    client = TestClient(TestServer(make_app(store, tmp_path / "recordings", admin_settings=settings,
+                                            agent_presence=agent_presence(store) if agent_presence else None)))
     await client.start_server()
     try:
         yield Admin(client, store)

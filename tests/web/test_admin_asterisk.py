@@ -16,8 +16,9 @@ from tests.dialplan.test_render import SETTINGS
 from .admin_support import admin_app
 
 BASE = dataclasses.replace(SETTINGS, queues=("1000-accueil",))
+# Agent 103 answers a new queue: Asterisk gets the endpoint and the queue (103 joins it at login).
 NEW = dataclasses.replace(BASE, agents=(AgentPhone("103", "Carol", "c" * 32),),
-                          members=(QueueMember("1000-accueil", "103"),))
+                          members=(QueueMember("1000-nuit", "103"),))
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ async def test_check_and_reload_answer_with_the_report(tmp_path, live):
         assert status == 200 and report == {"ok": True, "errors": [], "reloaded": ["res_pjsip", "app_queue"],
                                             "changed": ["pjsip_local.conf", "queues_local.conf"],
                                             "restart_needed": [], "restored": False}
-        assert asterisk.queues_loaded["1000-accueil"] == {"PJSIP/103"}
+        assert asterisk.queues_loaded["1000-nuit"] == frozenset()
         for login in ("sup", "alice"):
             for path in ("/api/admin/asterisk/check", "/api/admin/asterisk/reload"):
                 assert (await api.call("POST", path, login=login))[0] == 404

@@ -15,7 +15,7 @@ from .render import STAFF, Page, html_operation, page
 
 LABEL_KEYS = (
     "live.connecting", "live.connected", "live.reconnecting", "live.none",
-    "agent.ready", "agent.on_call", "agent.wrap_up", "agent.not_ready",
+    "agent.ready", "agent.ringing", "agent.on_call", "agent.wrap_up", "agent.not_ready",
     "callstate.ringing", "callstate.ivr", "callstate.queued", "callstate.talking",
     "supervise.listen", "supervise.whisper", "supervise.barge", "supervise.placed", "supervise.failed",
     "live.alert_ack", "live.alert_failed",

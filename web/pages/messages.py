@@ -237,6 +237,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wrapup.wrong_number": ("Mauvais numéro", "Wrong number"),
     "wrapup.other": ("Autre", "Other"),
     "agent.ready": ("Disponible", "Ready"),
+    "agent.ringing": ("Sonnerie", "Ringing"),
     "agent.on_call": ("En appel", "On a call"),
     "agent.wrap_up": ("Post-appel", "Wrap-up"),
     "agent.not_ready": ("Indisponible", "Not ready"),
