@@ -29,6 +29,7 @@ from pathlib import Path
 
 from dialplan.render import SIP_REALM
 from store import agents as store_agents
+from store import presence
 from store.db import connect, migrate
 
 from .acd_calls import AGENT_SECRET, AGENTS, QUEUE, TALK_MS, AcdStep, AgentPhones, rss_kib, run_step
@@ -118,6 +119,8 @@ class AcdSandbox(Sandbox):
                 for agent in AGENTS:
                     store_agents.add_agent(db, agent, f"Bench agent {agent}", AGENT_SECRET, SIP_REALM)
                     store_agents.add_member(db, QUEUE, agent)
+                    # logged in: serve's first AMI connection makes each a member of QUEUE (ami.members)
+                    presence.log_in(db, agent)
         finally:
             db.conn.close()
 
