@@ -41,7 +41,7 @@ async def test_the_pop_follows_agent_connect_and_complete(tmp_path):
         events = load_stream(STREAM)
         connect_at = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
         for event in events[:connect_at + 1]:
-            live.feed(event, "t")
+            live.feed(event, iso_time(event))  # the event's own time, as the listener gives it
             pops.feed(event, iso_time(event))
         await pops.drain()
         assert pops.channel("101") == "PJSIP/101-00000008"
@@ -59,7 +59,7 @@ async def test_the_pop_follows_agent_connect_and_complete(tmp_path):
         assert not await store.read(lambda db: desk.reached(db, "102", LINKEDID))
 
         for event in events[connect_at + 1:]:
-            live.feed(event, "t")
+            live.feed(event, iso_time(event))  # the event's own time, as the listener gives it
             pops.feed(event, iso_time(event))
         assert pops.current("101") is None and pops.channel("101") is None
         assert [kind for _, kind, _ in pops.since("101", seq)] == ["ended"]
@@ -80,7 +80,7 @@ async def test_a_transferred_call_pops_on_the_agent_it_is_bridged_to(tmp_path, s
         live = LiveState()
         pops = ScreenPops(store, live, "CA")
         for event in load_stream(STREAM.with_name(f"{stream}.jsonl")):
-            live.feed(event, "t")
+            live.feed(event, iso_time(event))  # the event's own time, as the listener gives it
             pops.feed(event, iso_time(event))
             await pops.drain()
         for agent in ("101", "102"):
