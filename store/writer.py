@@ -99,13 +99,22 @@ class Writer:
     def _commit(self, db: sqlite_utils.Database, batch: list[_Job]) -> None:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            with db.atomic():
+            # IMMEDIATE: the write lock is taken (waiting busy_timeout for it) before any job reads. A
+            # deferred transaction that reads, then writes after another process (the CLI, serve) committed
+            # fails at once with "database is locked": SQLite cannot wait to upgrade a stale read.
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
                 for job in batch:
                     try:
-                        with db.atomic():
+                        with db.atomic():  # in the transaction: a savepoint per job
                             outcomes.append((job, job.fn(db), None))
                     except Exception as exc:  # the job's own fault: reported to its caller
                         outcomes.append((job, None, exc))
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
         except Exception as exc:  # the commit itself failed: every job of the batch failed
             log.exception("store: a batch of %d writes failed to commit", len(batch))
             outcomes = [(job, None, exc) for job in batch]
