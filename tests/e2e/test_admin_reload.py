@@ -32,8 +32,9 @@ def api(system: System, method: str, path: str, body: dict | None = None) -> tup
 
 
 def _members(queue_show: str) -> list[str]:
-    """`queue show`'s lines after its counters, without the seconds since login (the clock moves on)."""
-    return [re.sub(r"login was \d+ secs ago", "login was … ago", line) for line in queue_show.splitlines()[1:]]
+    """`queue show`'s lines after its counters, without what moves with the clock (seconds since login, since
+    the last call)."""
+    return [re.sub(r" \((login|last) was \d+ secs ago\)", "", line) for line in queue_show.splitlines()[1:]]
 
 
 def live_files(system: System) -> dict[str, bytes]:
