@@ -54,7 +54,7 @@ class AgentStatus:
     paused: bool = False
     reason: str = ""
     ringing: dict[str, str] = field(default_factory=dict)  # linkedid → queue
-    rang: tuple[str, str] | None = None  # the last queue call it rang for, while its phone rings
+    rang: tuple[str, str] | None = None  # the queue call it was rung for, until answered, refused or idle
     call: str | None = None  # the queue call it is on (linkedid)
     call_queue: str | None = None
     wrap_up_until: datetime | None = None
@@ -73,12 +73,12 @@ class AgentStatus:
             return "ringing", None, linkedid, queue
         if self.wrap_up_until is not None:
             return "wrap_up", None, self.wrap_up_call, self.wrap_up_queue
+        # Between the caller leaving the queue (QueueCallerLeave) and AgentConnect, the phone's own state
+        # (ringing, then in use) may come first: it is still that queue call.
+        linkedid, queue = self.rang or (None, None)
         if self.device in BUSY_DEVICE:
-            return "on_call", None, None, None
+            return "on_call", None, linkedid, queue
         if self.device == "ringing":
-            # app_queue says the caller left the queue (QueueCallerLeave) just before AgentConnect: the
-            # phone still rings for that call until then.
-            linkedid, queue = self.rang or (None, None)
             return "ringing", None, linkedid, queue
         if self.paused:
             return "not_ready", self.reason or None, None, None
@@ -177,7 +177,7 @@ class AgentTracker:
         if e.get("Queue"):
             agent.queues.add(e["Queue"])
         agent.device = DEVICE_STATES.get(e.get("Status", ""), agent.device)
-        if agent.device != "ringing":
+        if agent.device not in ("ringing", *BUSY_DEVICE):
             agent.rang = None
         if "Paused" in e:
             agent.paused = e["Paused"] == "1"
@@ -209,7 +209,7 @@ class AgentTracker:
     def _complete(self, agent: AgentStatus, e: Mapping[str, str], at: datetime) -> None:
         queue = e.get("Queue") or agent.call_queue or ""
         linkedid = e.get("Linkedid") or agent.call
-        agent.call = agent.call_queue = None
+        agent.call = agent.call_queue = agent.rang = None
         wrap = self.wrap_up_s(queue)
         if wrap > 0:
             agent.wrap_up_until = at + timedelta(seconds=wrap)

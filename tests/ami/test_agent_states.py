@@ -57,6 +57,16 @@ def test_the_caller_leaving_the_queue_as_the_agent_answers_is_no_change():
     assert tracker.feed(ev("QueueCallerLeave", Queue="q", Linkedid="L1"), t(3)) == []
     assert states(tracker.feed(ev("AgentConnect", "101", Queue="q", Linkedid="L1"), t(3))) == [
         ("101", "on_call", None, "L1", t(3))]
+    # the same with the phone in use before AgentConnect: on that call from the phone's event, once
+    tracker.feed(ev("AgentComplete", "101", Queue="q", Linkedid="L1"), t(5))
+    tracker.feed(ev("QueueMemberStatus", "101", Queue="q", Status="1", Paused="0"), t(5))
+    tracker.expire(at(10))
+    tracker.feed(ev("AgentCalled", "101", Queue="q", Linkedid="L2"), t(11))
+    tracker.feed(ev("QueueMemberStatus", "101", Queue="q", Status="6", Paused="0"), t(11))
+    assert tracker.feed(ev("QueueCallerLeave", Queue="q", Linkedid="L2"), t(12)) == []
+    assert states(tracker.feed(ev("QueueMemberStatus", "101", Queue="q", Status="2", Paused="0"), t(12))) == [
+        ("101", "on_call", None, "L2", t(12))]
+    assert tracker.feed(ev("AgentConnect", "101", Queue="q", Linkedid="L2"), t(12)) == []
 
 
 def test_ringall_the_others_stop_ringing_when_one_answers_and_an_abandon_stops_all():
