@@ -83,8 +83,9 @@ class Deployer:
                  source_dir: Path = ETC_ASTERISK, after_queues: Callable[[], Awaitable[object]] | None = None) -> None:
         """render: the settings from the configuration and the store (blocking; run in a thread);
         live_dir: Asterisk's configuration directory as this process sees it (None: reload is off);
-        connect: an AMI action connection (None: reload is off); after_queues: run once app_queue took
-        new queues (ami.members' reconcile: logged-in agents join the queues they answer that are new)."""
+        connect: an AMI action connection (None: reload is off); after_queues: run after each reload that
+        went through (ami.members' reconcile: logged-in agents are members of the queues the store gives
+        them, new ones included, with their penalty)."""
         self.render, self.live_dir, self.connect, self.source_dir = render, live_dir, connect, source_dir
         self.after_queues = after_queues
         self._lock = asyncio.Lock()
@@ -135,19 +136,21 @@ class Deployer:
                 return failed
             assert rendered is not None
             changed, restart = self._changes(rendered.generated)
-            if not changed:
-                return Report(True)
-            modules = [m for m in MODULE_ORDER if any(RELOADS.get(name) == m for name in changed)]
-            try:
-                async with self.connect() as control:
-                    report = await self._swap(control, rendered, changed, restart, modules)
-            except ControlError as exc:
-                return Report(False, "unavailable", (str(exc),), tuple(changed))
-        if report.ok and "app_queue" in report.reloaded and self.after_queues is not None:
+            report = Report(True)
+            if changed:
+                modules = [m for m in MODULE_ORDER if any(RELOADS.get(name) == m for name in changed)]
+                try:
+                    async with self.connect() as control:
+                        report = await self._swap(control, rendered, changed, restart, modules)
+                except ControlError as exc:
+                    return Report(False, "unavailable", (str(exc),), tuple(changed))
+        if report.ok and self.after_queues is not None:
+            # Members are no configuration text: whatever changed (a queue, a penalty, nothing), who is
+            # logged in is then a member of the queues it answers, with their penalty.
             try:
                 await self.after_queues()
             except ControlError as exc:
-                log.warning("asterisk: queues reloaded, but agents not re-added: %s", exc)
+                log.warning("asterisk: reloaded, but agents' queue memberships not applied: %s", exc)
         return report
 
     async def _swap(self, control: Control, rendered: _Rendered, changed: list[str], restart: list[str],

@@ -11,12 +11,13 @@ import argparse
 import asyncio
 import dataclasses
 
-from store import queues
+from dialplan.deploy import Report
+from store import Store, queues
 from store.queues import PenaltyRule, Queue
 
 from .cliutil import CLIError, add_command, add_group, store_db
 from .config import Config
-from .serve import asterisk_deployer
+from .serve import agent_presence, asterisk_deployer
 
 # Option name → Queue field, for the settings add and edit take (name and client are positional or apart).
 SETTINGS = ("label", "strategy", "ring_timeout_s", "retry_s", "wrapup_s", "max_callers", "max_wait_s",
@@ -124,8 +125,17 @@ def cmd_remove(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_apply(config: Config, args: argparse.Namespace) -> int:
     """Check the whole configuration, then have the running Asterisk reload what changed."""
-    deployer = asterisk_deployer(config)
-    report = asyncio.run(deployer.check() if args.check else deployer.reload())
+    async def run() -> Report:
+        # A store of its own for the agents' memberships, which the reload applies after the files.
+        store = Store(config.store.path)
+        await asyncio.to_thread(store.open)
+        try:
+            deployer = asterisk_deployer(config, agent_presence(config, store))
+            return await (deployer.check() if args.check else deployer.reload())
+        finally:
+            await asyncio.to_thread(store.close)
+
+    report = asyncio.run(run())
     for error in report.errors:
         print(f"error: {error}")
     if not report.ok:

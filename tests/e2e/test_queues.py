@@ -89,7 +89,14 @@ def configure(system: System, members: dict[str, int], *edits: str) -> str:
             system.cli("agents", "leave", agent, QUEUE)
     if edits:
         system.cli("queues", "edit", QUEUE, *edits)
-    return system.cli("queues", "apply")
+    # The reload also makes the logged-in agents members of the queues they answer, with their penalty
+    # (and no longer of those they left); an agent not yet logged in logs in once the queue exists.
+    out = system.cli("queues", "apply")
+    with system.db() as db:
+        logged = {r[0] for r in db.execute("SELECT agent_id FROM agent_logins")}
+    for agent in sorted(set(members) - logged):
+        system.cli("agents", "login", agent)
+    return out
 
 
 def call(system: System, lang: str, actions: list[float | str], *, hangs_up: bool, work: Path) -> None:
