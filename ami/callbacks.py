@@ -26,6 +26,7 @@ from store import Store
 from store import callbacks as cb
 from store.clock import parse_iso
 
+from .agent_states import INTERFACE_PREFIX
 from .client import AMIClient, AMIError
 from .live import LiveState
 from .protocol import AmiEvent
@@ -102,9 +103,10 @@ class CallbackScheduler:
     def free_agents(self, queue: str) -> list[str]:
         """Interfaces of the queue's agents who are ready and idle, not being rung for a callback."""
         taken = set(self._ringing.values())
-        return sorted(a.interface for a in self.live.agents.values()
-                      if queue in a.queues and a.state == "ready" and a.device == "not_in_use"
-                      and a.interface not in taken)
+        ready = (f"{INTERFACE_PREFIX}{a.agent_id}" for a in self.live.agents.agents.values()
+                 if queue in a.queues and a.current is not None and a.current.state == "ready"
+                 and a.device == "not_in_use")
+        return sorted(interface for interface in ready if interface not in taken)
 
     def _earlier_callers(self, queue: str, queued_at: str) -> bool:
         """Someone still waiting in the queue joined it before this request's caller."""

@@ -40,11 +40,11 @@ async def store(tmp_path):
 
 def agent(live: LiveState, ext: str, status: str = "1", paused: str = "0", queue: str = QUEUE) -> None:
     live.feed({"Event": "QueueMemberStatus", "Queue": queue, "Interface": f"PJSIP/{ext}", "MemberName": ext,
-               "Status": status, "Paused": paused}, "t")
+               "Status": status, "Paused": paused}, T0.isoformat())
 
 
 def waiting(live: LiveState, linkedid: str, queued_at: datetime) -> None:
-    live.feed({"Event": "Newchannel", "Linkedid": linkedid, "Uniqueid": linkedid}, "t")
+    live.feed({"Event": "Newchannel", "Linkedid": linkedid, "Uniqueid": linkedid}, T0.isoformat())
     live.feed({"Event": "QueueCallerJoin", "Linkedid": linkedid, "Queue": QUEUE}, queued_at.isoformat())
 
 
@@ -92,7 +92,7 @@ async def test_callers_who_joined_earlier_keep_their_place_and_later_ones_do_not
     s = scheduler(store, live, dialer)
     await s.tick()
     assert dialer.calls == []
-    live.feed({"Event": "QueueCallerLeave", "Linkedid": "9.9", "Queue": QUEUE}, "t")
+    live.feed({"Event": "QueueCallerLeave", "Linkedid": "9.9", "Queue": QUEUE}, T0.isoformat())
     waiting(live, "8.8", T0 + timedelta(seconds=5))  # joined after: the callback goes first
     await s.tick()
     await s.drain()
