@@ -8,5 +8,5 @@ from .ivr import IvrRoute, MenuBook
 from .oncall import OncallRoute, OncallSettings
 from .overflow import OverflowRoute
 
-__all__ = ["AgentRoute", "CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook", "OncallRoute",
-           "OncallSettings", "OverflowRoute"]
+__all__ = ["AgentRoute", "CheckinPolicy", "CheckinRoute", "DispatchRoute", "DnisRoute", "IvrRoute", "MenuBook",
+           "OncallRoute", "OncallSettings", "OverflowRoute"]
