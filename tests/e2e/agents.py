@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.support import free_port
 
 from .dtmf import write_keypresses
+from .sipp import sdp
 
 REALM = "permanence"
 
@@ -127,16 +128,7 @@ _ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-    ]]>
+""" + sdp("agent") + """    ]]>
   </send>
   <recv request="ACK" crlf="true"/>
 """
@@ -449,16 +441,7 @@ _FEATURE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   </send>
 </scenario>
 """
-_SDP = """
-      v=0
-      o=agent 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15"""
+_SDP = "\n" + sdp("agent").rstrip("\n")
 
 
 def dials_feature_code(agent_id: str, secret: str) -> str:

@@ -7,6 +7,15 @@ from pathlib import Path
 
 from .dtmf import write_keypresses
 
+
+def sdp(owner: str) -> str:
+    """The SDP of every test phone's offer or answer, sipp filling in the addresses: PCMU and RFC 2833
+    events, what the project's endpoints allow."""
+    return (f"      v=0\n      o={owner} 53655765 2353687637 IN IP[local_ip_type] [local_ip]\n      s=-\n"
+            "      c=IN IP[media_ip_type] [media_ip]\n      t=0 0\n      m=audio [media_port] RTP/AVP 0 101\n"
+            "      a=rtpmap:0 PCMU/8000\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15\n")
+
+
 _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="caller pressing keys">
@@ -23,16 +32,7 @@ _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-    ]]>
+""" + sdp("user1") + """    ]]>
   </send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>

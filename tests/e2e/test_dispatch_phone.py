@@ -17,6 +17,7 @@ from tests.support import free_port, wait_for
 from .agents import answers
 from .conftest import ADMIN_PASSWORD, System
 from .dtmf import write_keypresses
+from .sipp import sdp
 
 pytestmark = pytest.mark.asterisk
 MOBILE = "+15145550177"
@@ -51,16 +52,7 @@ _ANSWER_PRESS_1 = """  <send>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=mobile 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-    ]]>
+""" + sdp("mobile") + """    ]]>
   </send>
   <recv request="ACK" crlf="true"/>
   <pause milliseconds="3000"/>
