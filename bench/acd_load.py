@@ -33,7 +33,7 @@ from store import presence
 from store.db import connect, migrate
 
 from .acd_calls import AGENT_SECRET, AGENTS, QUEUE, TALK_MS, AcdStep, AgentPhones, rss_kib, run_step
-from .sandbox import ROUTES, RouteSearch
+from .sandbox import ROUTES, RouteSearch, climb
 from .sandbox_calls import SetupError
 from .sandbox_system import Sandbox
 from .scenario import three_step_menu
@@ -46,6 +46,7 @@ MENU_YAML = three_step_menu(MENU, "ACD load bench, 3 steps to a queue", '{"1": a
   lost: {{type: hangup}}
   closed: {{type: hangup}}
 """)
+STEP_OVERHEAD = 30.0  # s a step takes beyond sending its calls: the last calls' length, the history
 SOAK_SHARE = 0.7  # the soak's rate: this share of the figure's
 
 
@@ -162,25 +163,9 @@ def run(config: AcdConfig = FULL, progress: Callable[[str], None] | None = None)
             if warm.failed:
                 report.problems.append(f"{route} warm-up: {warm.failed} of 2 calls failed ({reasons(warm)})")
         deadline = time.monotonic() + config.budget_s
-        turn = 0
-        while not report.problems:
-            todo = [(route, rate) for route in ROUTES if (rate := searches[route].next_rate()) is not None]
-            if not todo:
-                break
-            if turn % 2:
-                todo.reverse()
-            turn += 1
-            for route, rate in todo:
-                calls = config.calls(rate)
-                if time.monotonic() + calls / rate + 30 > deadline:
-                    report.cut_short = True
-                    break
-                step = system.acd_step(route, rate, calls)
-                report.steps.append(step)
-                searches[route].record(step)
-                say(step_line(step))
-            if report.cut_short:
-                break
+        if not report.problems:
+            report.cut_short = climb(searches, config.calls, system.acd_step, report.steps, deadline, STEP_OVERHEAD,
+                                     lambda step: say(step_line(step)))
         report.best = {route: s.passed for route, s in searches.items()}
         if not report.problems and report.best.get("figure", 0.0) > 0:
             report.soak = soak(system, max(1.0, round(report.best["figure"] * SOAK_SHARE, 1)), config.soak_s, say)

@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from .sandbox_calls import (
     ACTIONS,
@@ -93,6 +94,17 @@ __all__ = [
 ]
 
 ROUTES = ("figure", "baseline")
+
+
+class RatedStep(Protocol):
+    """What the search reads of a step (bench.sandbox_calls.Step, bench.acd_calls.AcdStep)."""
+    rate: float
+
+    @property
+    def ok(self) -> bool: ...
+
+
+StepT = TypeVar("StepT", bound=RatedStep)
 TARGET_RATIO = 0.8  # the issue's target: figure calls/s ≥ 0.8 × baseline calls/s
 STEP_OVERHEAD = 8.0  # s a step takes beyond sending its calls when they hold: the last call, the history
 
@@ -136,7 +148,7 @@ class RouteSearch:
             return None
         return float(round((self.passed + self.failed) / 2))
 
-    def record(self, step: Step) -> None:
+    def record(self, step: RatedStep) -> None:
         if not math.isinf(self.failed):
             self.bisected += 1
         if step.ok:
@@ -192,25 +204,9 @@ def run(config: SandboxConfig = FULL, progress: Callable[[str], None] | None = N
                 if warm.failed:
                     report.problems.append(f"{route} warm-up, {warm.calls} calls at 2/s: {warm.failed} failed "
                                            f"({reasons(warm)})")
-        turn = 0
-        while not report.problems:
-            todo = [(route, rate) for route in ROUTES if (rate := searches[route].next_rate()) is not None]
-            if not todo:
-                break
-            if turn % 2:
-                todo.reverse()  # the routes take turns at going first
-            turn += 1
-            for route, rate in todo:
-                calls = config.calls(rate)
-                if time.monotonic() + calls / rate + STEP_OVERHEAD > deadline:
-                    report.cut_short = True
-                    break
-                step = system.step(route, rate, calls)
-                report.steps.append(step)
-                searches[route].record(step)
-                say(step_line(step))
-            if report.cut_short:
-                break
+        if not report.problems:
+            report.cut_short = climb(searches, config.calls, system.step, report.steps, deadline, STEP_OVERHEAD,
+                                     lambda step: say(step_line(step)))
     except (SetupError, OSError, subprocess.SubprocessError, sqlite3.Error) as exc:
         report.problems.append(f"sandbox: {exc}")
     finally:
@@ -235,6 +231,30 @@ def run(config: SandboxConfig = FULL, progress: Callable[[str], None] | None = N
     else:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def climb(searches: dict[str, RouteSearch], calls_at: Callable[[float], int],
+          run_step: Callable[[str, float, int], StepT], steps: list[StepT], deadline: float, overhead: float,
+          done: Callable[[StepT], None]) -> bool:
+    """Both routes climb their ladders and bisect, one step each in turn (which goes first alternating),
+    until neither has a rate left to try; True if the deadline cut the search short. A step is run only
+    if its calls (calls_at(rate) at rate) and `overhead` seconds fit before the deadline."""
+    turn = 0
+    while True:
+        todo = [(route, rate) for route, search in searches.items() if (rate := search.next_rate()) is not None]
+        if not todo:
+            return False
+        if turn % 2:
+            todo.reverse()  # the routes take turns at going first
+        turn += 1
+        for route, rate in todo:
+            calls = calls_at(rate)
+            if time.monotonic() + calls / rate + overhead > deadline:
+                return True
+            step = run_step(route, rate, calls)
+            steps.append(step)
+            searches[route].record(step)
+            done(step)
 
 
 def reasons(step: Step) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
@@ -92,3 +93,29 @@ def test_sipp_failures_are_read_from_its_statistics(tmp_path) -> None:
     log = tmp_path / "calls.log"
     log.write_text("ok 1\nok 12\nsomething else\n", encoding="utf-8")
     assert sb._logged_ok(log) == {1, 12}
+
+
+def test_climb_alternates_the_routes_then_bisects_each_to_its_own_limit() -> None:
+    limits = {"figure": 30.0, "baseline": 50.0}  # the highest rate each route holds
+    searches = {route: sb.RouteSearch(route, (20, 40, 80), bisect=2, resolution=1.0) for route in sb.ROUTES}
+    steps: list[sb.Step] = []
+
+    def run_step(route: str, rate: float, calls: int) -> sb.Step:
+        return _step(route, rate, failed=0 if rate <= limits[route] else calls, calls=calls)
+
+    seen: list[tuple[str, float]] = []
+    cut = sb.climb(searches, lambda rate: 10, run_step, steps, time.monotonic() + 60, 0.0,
+                   lambda step: seen.append((step.route, step.rate)))
+    assert cut is False and [(s.route, s.rate) for s in steps] == seen
+    assert seen[:4] == [("figure", 20), ("baseline", 20), ("baseline", 40), ("figure", 40)]  # turns alternate
+    # figure: 20 held, 40 failed, then 30 held and 35 failed; baseline: 80 failed, then 60 failed, 50 held
+    assert {route: s.passed for route, s in searches.items()} == {"figure": 30.0, "baseline": 50.0}
+    assert {route: s.failed for route, s in searches.items()} == {"figure": 35.0, "baseline": 60.0}
+
+
+def test_climb_stops_when_the_next_step_would_pass_the_deadline() -> None:
+    searches = {route: sb.RouteSearch(route, (20, 40), bisect=0, resolution=1.0) for route in sb.ROUTES}
+    steps: list[sb.Step] = []
+    cut = sb.climb(searches, lambda rate: 100, lambda route, rate, calls: _step(route, rate, 0, calls), steps,
+                   time.monotonic() + 6.0, 0.0, lambda step: None)
+    assert cut is True and [(s.route, s.rate) for s in steps] == [("figure", 20)]  # 100 calls at 40/s: 2.5 s
