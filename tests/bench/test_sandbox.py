@@ -116,6 +116,7 @@ def test_climb_alternates_the_routes_then_bisects_each_to_its_own_limit() -> Non
 def test_climb_stops_when_the_next_step_would_pass_the_deadline() -> None:
     searches = {route: sb.RouteSearch(route, (20, 40), bisect=0, resolution=1.0) for route in sb.ROUTES}
     steps: list[sb.Step] = []
-    cut = sb.climb(searches, lambda rate: 100, lambda route, rate, calls: _step(route, rate, 0, calls), steps,
-                   time.monotonic() + 6.0, 0.0, lambda step: None)
-    assert cut is True and [(s.route, s.rate) for s in steps] == [("figure", 20)]  # 100 calls at 40/s: 2.5 s
+    calls_at = {20: 100, 40: 1000}  # 5 s of calls at 20/s fit in the 6 s left; 25 s at 40/s do not
+    cut = sb.climb(searches, lambda rate: calls_at[int(rate)], lambda route, rate, calls: _step(route, rate, 0, calls),
+                   steps, time.monotonic() + 6.0, 0.0, lambda step: None)
+    assert cut is True and [(s.route, s.rate) for s in steps] == [("figure", 20), ("baseline", 20)]
