@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.support import free_port
 
 from .dtmf import write_keypresses
-from .sipp import sdp
+from .sipp import OK, contact, reply, request, scenario, sdp, send
 
 REALM = "permanence"
 
@@ -94,117 +94,41 @@ def _ok(sock: socket.socket, request: str) -> None:
     sock.sendto(answer.encode(), (sent_by.group(1), int(sent_by.group(2))))
 
 
-_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="agent {id}">
-  <recv request="INVITE" crlf="true">
+_ANSWER = (scenario("agent {id}") + """  <recv request="INVITE" crlf="true">
     <action>
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote_from"/>
       <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="remote_contact"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <pause milliseconds="{ring_ms}"/>
-  <send retrans="500">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-""" + sdp("agent") + """    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-"""
-
-_REQUEST_HEAD = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{id}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-      To: [$remote_from]
-      Call-ID: [call_id]
-      Max-Forwards: 70
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-"""
-
-_OK = """  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-"""
+""" + reply("180 Ringing", tag=True, contact=contact("{id}")) + '  <pause milliseconds="{ring_ms}"/>\n'
+           + reply("200 OK", tag=True, contact=contact("{id}"), sdp_owner="agent", retrans=True)
+           + '  <recv request="ACK" crlf="true"/>\n')
 
 # The caller (or Asterisk) hangs up within `talk_ms`, else the agent does.
-_TALK_THEN_HANG_UP = """  <recv request="BYE" timeout="{talk_ms}" ontimeout="agent_hangs_up"/>
-""" + _OK + """  <nop next="end"/>
-  <label id="agent_hangs_up"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [$remote_contact] SIP/2.0
-""" + _REQUEST_HEAD + """      CSeq: 101 BYE
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200"/>
-  <label id="end"/>
-</scenario>
-"""
+_TALK_THEN_HANG_UP = ('  <recv request="BYE" timeout="{talk_ms}" ontimeout="agent_hangs_up"/>\n' + OK
+                      + '  <nop next="end"/>\n  <label id="agent_hangs_up"/>\n' + request("BYE", "{id}", 101)
+                      + '  <recv response="200"/>\n  <label id="end"/>\n</scenario>\n')
 
 # A blind transfer the way softphones do it (RFC 5589): REFER, Asterisk reports progress with
 # NOTIFYs, and on the final "200 OK" the transferor hangs its leg up.
-_BLIND_TRANSFER = """  <pause milliseconds="{talk_ms}"/>
-  <send retrans="500">
-    <![CDATA[
-      REFER [$remote_contact] SIP/2.0
-""" + _REQUEST_HEAD + """      CSeq: 101 REFER
-      Refer-To: <sip:{target}@[local_ip]>
-      Referred-By: <sip:{id}@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="202"/>
+_BLIND_TRANSFER = ('  <pause milliseconds="{talk_ms}"/>\n' + request(
+    "REFER", "{id}", 101, "      Refer-To: <sip:{target}@[local_ip]>\n      Referred-By: " + contact("{id}") + "\n")
+    + """  <recv response="202"/>
   <label id="wait"/>
   <recv request="NOTIFY" optional="true" next="notified">
     <action><ereg regexp="SIP/2.0 200" search_in="msg" check_it="false" assign_to="transferred"/></action>
   </recv>
   <recv request="BYE" next="bye"/>
   <label id="notified"/>
-""" + _OK + """  <nop next="hang_up" test="transferred"/>
+""" + OK + """  <nop next="hang_up" test="transferred"/>
   <nop next="wait"/>
   <label id="hang_up"/>
-  <send retrans="500">
-    <![CDATA[
-      BYE [$remote_contact] SIP/2.0
-""" + _REQUEST_HEAD + """      CSeq: 102 BYE
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" optional="true" next="end"/>
+""" + request("BYE", "{id}", 102) + """  <recv response="200" optional="true" next="end"/>
   <recv response="481" next="end"/>
   <label id="bye"/>
-""" + _OK + """  <label id="end"/>
+""" + OK + """  <label id="end"/>
 </scenario>
-"""
+""")
 
 
 @dataclass
@@ -266,57 +190,14 @@ def attended_transfers(agent_id: str, target: str, pcap_dir: Path, *, ring_ms: i
                  id=agent_id, ring_ms=ring_ms, talk_ms=consult_ms)
 
 
-_RING_UNTIL_CANCELLED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="agent {id} does not answer">
-  <recv request="INVITE" crlf="true"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="CANCEL"/>
-""" + _OK + """  <send>
-    <![CDATA[
-      SIP/2.0 487 Request Terminated
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      CSeq: [last_cseq_number] INVITE
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="ACK"/>
-</scenario>
-"""
+_RING_UNTIL_CANCELLED = (scenario("agent {id} does not answer") + '  <recv request="INVITE" crlf="true"/>\n'
+                         + reply("180 Ringing", tag=True, contact=contact("{id}")) + '  <recv request="CANCEL"/>\n'
+                         + OK + reply("487 Request Terminated", tag=True, cseq="CSeq: [last_cseq_number] INVITE")
+                         + '  <recv request="ACK"/>\n</scenario>\n')
 
 
-_BUSY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="a busy phone">
-  <recv request="INVITE" crlf="true"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 486 Busy Here
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="ACK"/>
-</scenario>
-"""
+_BUSY = (scenario("a busy phone") + '  <recv request="INVITE" crlf="true"/>\n' + reply("486 Busy Here", tag=True)
+         + '  <recv request="ACK"/>\n</scenario>\n')
 
 
 def busy() -> str:
@@ -363,84 +244,36 @@ def agent_account(system: object, login: str, agent_id: str, password: str) -> N
                "--password-stdin", stdin=password + "\n")
 
 
-_FEATURE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="agent {id} dials a feature code">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{id}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-{sdp}
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      [last_Via:]
-      From: <sip:{id}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{id}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 2 INVITE
-      Contact: <sip:{id}@[local_ip]:[local_port]>
-      [authentication username={id} password={secret}]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-{sdp}
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
+_VIA = "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]"  # a new transaction's
+
+
+def _dialled(method: str, cseq: int, via: str, to_tag: str = "") -> str:
+    """The head of a request of the agent's phone to the number it dials (sipp -s)."""
+    return (f"      {method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n      {via}\n"
+            "      From: " + contact("{id}") + ";tag=[pid]SIPpTag00[call_number]\n"
+            f"      To: <sip:[service]@[remote_ip]:[remote_port]>{to_tag}\n      Call-ID: [call_id]\n"
+            f"      CSeq: {cseq} {method}\n")
+
+
+def _invite(cseq: int, credentials: str = "") -> str:
+    return send(_dialled("INVITE", cseq, _VIA) + "      Contact: " + contact("{id}") + "\n" + credentials
+                + "      Max-Forwards: 70\n      Content-Type: application/sdp\n      Content-Length: [len]\n{sdp}\n",
+                retrans=True)
+
+
+def _ack(cseq: int, via: str) -> str:
+    return send(_dialled("ACK", cseq, via, "[peer_tag_param]") + "      Max-Forwards: 70\n      Content-Length: 0\n")
+
+
+# The ACK of the 401 belongs to the first INVITE's transaction (its Via); the 200's starts one.
+_FEATURE = (scenario("agent {id} dials a feature code") + _invite(1)
+            + '  <recv response="100" optional="true"/>\n  <recv response="401" auth="true"/>\n'
+            + _ack(1, "[last_Via:]") + _invite(2, "      [authentication username={id} password={secret}]\n")
+            + """  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:{id}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="BYE" timeout="20000"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-</scenario>
-"""
+""" + _ack(2, _VIA) + '  <recv request="BYE" timeout="20000"/>\n' + OK + "</scenario>\n")
 _SDP = "\n" + sdp("agent").rstrip("\n")
 
 

@@ -1,4 +1,5 @@
-"""sipp callers that press keys: a UAC scenario with RFC 2833 DTMF played from Debian's pcaps."""
+"""sipp scenarios: the pieces every test phone's scenario is made of (the SDP, answers, in-dialog requests),
+and callers that press keys: a UAC scenario with RFC 2833 DTMF played from Debian's pcaps."""
 
 from __future__ import annotations
 
@@ -14,6 +15,52 @@ def sdp(owner: str) -> str:
     return (f"      v=0\n      o={owner} 53655765 2353687637 IN IP[local_ip_type] [local_ip]\n      s=-\n"
             "      c=IN IP[media_ip_type] [media_ip]\n      t=0 0\n      m=audio [media_port] RTP/AVP 0 101\n"
             "      a=rtpmap:0 PCMU/8000\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15\n")
+
+
+def scenario(name: str) -> str:
+    """The opening of a scenario file, up to its first step."""
+    return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
+            f'<scenario name="{name}">\n')
+
+
+def send(message: str, *, retrans: bool = False) -> str:
+    """A <send> of one SIP message (its lines indented as in the rest of the scenario); retrans for
+    what UDP may lose and must be sent again until answered (INVITE's 200, BYE, REFER)."""
+    return ('  <send retrans="500">\n' if retrans else "  <send>\n") + f"    <![CDATA[\n{message}    ]]>\n  </send>\n"
+
+
+def contact(user: str) -> str:
+    """A test phone's own address, at the port sipp listens on."""
+    return f"<sip:{user}@[local_ip]:[local_port]>"
+
+
+def reply(status: str, *, tag: bool = False, cseq: str = "[last_CSeq:]", contact: str = "", sdp_owner: str = "",
+          retrans: bool = False) -> str:
+    """The <send> of an answer to the last request received, its headers copied from it: tag puts the
+    phone's To tag on (the answers to an INVITE make the dialog), contact and sdp_owner add those
+    headers and the SDP body."""
+    head = ["SIP/2.0 " + status, "[last_Via:]", "[last_From:]",
+            "[last_To:]" + (";tag=[pid]SIPpTag01[call_number]" if tag else ""), "[last_Call-ID:]", cseq]
+    if contact:
+        head.append("Contact: " + contact)
+    head += ["Content-Type: application/sdp", "Content-Length: [len]"] if sdp_owner else ["Content-Length: 0"]
+    message = "".join(f"      {line}\n" for line in head)
+    return send((message + "\n" + sdp(sdp_owner)) if sdp_owner else message, retrans=retrans)
+
+
+OK = reply("200 OK")  # to a BYE, CANCEL or NOTIFY: nothing of the phone's own
+
+
+def request(method: str, user: str, cseq: int, extra: str = "") -> str:
+    """The <send> of a request in the dialog a test phone answered (its From is the INVITE's To):
+    to the caller's contact and tag, which the INVITE's <recv> keeps as remote_contact and remote_from.
+    extra: more header lines, indented."""
+    return send(f"      {method} [$remote_contact] SIP/2.0\n"
+                "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+                f"      From: {contact(user)};tag=[pid]SIPpTag01[call_number]\n"
+                "      To: [$remote_from]\n      Call-ID: [call_id]\n      Max-Forwards: 70\n"
+                f"      Contact: {contact(user)}\n      CSeq: {cseq} {method}\n{extra}      Content-Length: 0\n",
+                retrans=True)
 
 
 _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -53,21 +100,8 @@ _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   </send>
 """
 
-_CALLEE_HANGS_UP = """  <recv request="BYE" timeout="60000"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: sip:{number}@[local_ip]:[local_port]
-      Content-Length: 0
-    ]]>
-  </send>
-</scenario>
-"""
+_CALLEE_HANGS_UP = ('  <recv request="BYE" timeout="60000"/>\n'
+                    + reply("200 OK", contact="sip:{number}@[local_ip]:[local_port]") + "</scenario>\n")
 
 _TAIL = """  <send retrans="500">
     <![CDATA[

@@ -17,74 +17,20 @@ from tests.support import free_port, wait_for
 from .agents import answers
 from .conftest import ADMIN_PASSWORD, System
 from .dtmf import write_keypresses
-from .sipp import sdp
+from .sipp import OK, contact, reply, scenario
 
 pytestmark = pytest.mark.asterisk
 MOBILE = "+15145550177"
 
-_INVITE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="the on-call contact's mobile">
-  <recv request="INVITE" crlf="true"/>
-"""
-_ANSWER_PRESS_1 = """  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:mobile@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-  <pause milliseconds="500"/>
-  <send retrans="500">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:mobile@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-""" + sdp("mobile") + """    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
+_INVITE = scenario("the on-call contact's mobile") + '  <recv request="INVITE" crlf="true"/>\n'
+_ANSWER_PRESS_1 = (reply("180 Ringing", tag=True, contact=contact("mobile")) + '  <pause milliseconds="500"/>\n'
+                   + reply("200 OK", tag=True, contact=contact("mobile"), sdp_owner="mobile", retrans=True)
+                   + """  <recv request="ACK" crlf="true"/>
   <pause milliseconds="3000"/>
   <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
   <recv request="BYE" timeout="30000"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-</scenario>
-"""
-_BUSY = """  <send>
-    <![CDATA[
-      SIP/2.0 486 Busy Here
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-</scenario>
-"""
+""" + OK + "</scenario>\n")
+_BUSY = reply("486 Busy Here", tag=True) + '  <recv request="ACK" crlf="true"/>\n</scenario>\n'
 
 
 def _mobile(system: System, scenario: str, work: Path) -> subprocess.Popen[str]:

@@ -22,7 +22,7 @@ from tests.support import free_port, wait_for
 
 from .agents import answers, busy
 from .conftest import ADMIN_PASSWORD, System
-from .sipp import keypress_scenario
+from .sipp import contact, keypress_scenario, reply, scenario
 
 pytestmark = pytest.mark.asterisk
 CLIENT, DID, DID_E164 = "7000", "5145550700", "+15145550700"
@@ -62,52 +62,15 @@ def _answers_checking(number: str = ON_CALL_MOBILE, shown: str = DID_E164) -> st
     return mobile.replace("  <send>", _CHECKED + "  <send>", 1)
 
 
-_RINGS_ONLY = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="a mobile nobody answers">
-  <recv request="INVITE" crlf="true">
+_RINGS_ONLY = (scenario("a mobile nobody answers") + """  <recv request="INVITE" crlf="true">
     <action>
       <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseq"/>
 {checks}    </action>
   </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:mobile@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-{checked}  <recv request="CANCEL" timeout="60000"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <send>
-    <![CDATA[
-      SIP/2.0 487 Request Terminated
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      CSeq: [$cseq] INVITE
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-</scenario>
-"""
+""" + reply("180 Ringing", tag=True, contact=contact("mobile"))
+               + '{checked}  <recv request="CANCEL" timeout="60000"/>\n' + reply("200 OK", tag=True)
+               + reply("487 Request Terminated", tag=True, cseq="CSeq: [$cseq] INVITE")
+               + '  <recv request="ACK" crlf="true"/>\n</scenario>\n')
 
 
 def _api(system: System, token: str, method: str, path: str, body: dict | None = None) -> dict:
