@@ -4,7 +4,7 @@ is judged against the call history.
 Agents. AGENTS agents answer queue QUEUE. Their softphones are one sipp UAS: every agent REGISTERs
 (digest, tests/e2e/agents.py) with the same contact port, where sipp answers every call after RING_MS,
 talks TALK_MS and hangs up — so a call's length is fixed and the agent side is never the limit
-(AGENTS × a call's length is far above what the rates reached need).
+(AGENTS / a call's length, with no wrap-up, is above what the rates reached need).
 
 A call succeeds only if sipp (the caller) saw it through — answered, keys sent, the agent's hang-up
 relayed by Asterisk — and the call history has it complete: disposition answered, the queue, one of
@@ -34,7 +34,7 @@ from tests.support import free_port
 from .sandbox_calls import MAX_FAILED, SetupError, _logged_ok, _sipp_failures
 
 QUEUE = "bench-acd"
-AGENTS = tuple(str(n) for n in range(5001, 5201))
+AGENTS = tuple(str(n) for n in range(5001, 5301))
 AGENT_SECRET = "bench-agent-secret"
 RING_MS = 200
 TALK_MS = 3000

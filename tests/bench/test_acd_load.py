@@ -1,4 +1,4 @@
-"""The ACD load bench (bench.acd_load): on the real sandbox, 200 agents register at once and a few calls
+"""The ACD load bench (bench.acd_load): on the real sandbox, every bench agent registers at once and a few calls
 on each route go IVR → queue → an agent and come back complete from the history; and the judge says
 what is missing from a row."""
 
