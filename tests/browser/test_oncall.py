@@ -11,6 +11,7 @@ import icalendar
 import recurring_ical_events
 
 from store import connect
+from store import contacts as store_contacts
 from store import oncall as store_oncall
 
 from .conftest import log_in
@@ -64,15 +65,24 @@ def test_the_calendar_and_the_feed(browser, portal):
     page.allow_console(r"status of 404")
 
 
-def test_english_infopages_and_the_directory(browser):
+def directory(portal) -> list[str]:
+    db = connect(portal.store_path)
+    try:
+        return sorted(c.name for c in store_contacts.list_contacts(db, "1000"))
+    finally:
+        db.close()
+
+
+def test_english_infopages_and_the_directory(browser, portal):
     page = browser("en-CA")
     log_in(page, "alice", "/infopages")
     assert page.eval("[...document.querySelectorAll('#infopages section')].map(s => s.dataset.kind)") == \
         ["instructions", "hours"]
     assert page.text("section[data-kind=instructions] h2") == "Instructions Protocol"
     assert page.eval("document.querySelector('section[data-kind=hours] h2').lang") == "fr"  # French only
-    assert page.eval("[...document.querySelectorAll('#contacts tbody th')].map(t => t.textContent)") == \
-        sorted(TEAM)
+    # Every contact of the client, the seed's team and any another test added to the shared portal.
+    listed = page.eval("[...document.querySelectorAll('#contacts tbody th')].map(t => t.textContent)")
+    assert listed == directory(portal) and set(TEAM) <= set(listed)
     page.goto("/oncall")
     assert page.text("#oncall-now .label") == "On call now"
 

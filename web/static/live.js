@@ -143,6 +143,7 @@
       cell(row, duration(longest(callers)), "num");
     });
     fill("live-agents", snapshot.agents, (row, agent) => {
+      row.dataset.agent = agent.agent_id;
       row.dataset.state = agent.state;
       cell(row, agent.name);
       cell(row, labels[`agent.${agent.state}`] || agent.state, `state ${agent.state}`);
