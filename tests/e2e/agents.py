@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 from .dtmf import write_keypresses
 from .sipp import OK, contact, reply, request, scenario, sdp, send
@@ -154,6 +154,17 @@ class SippAgent:
              "-message_file", str(self.work / f"agent-{self.agent_id}-messages.log"),
              "-error_file", str(self.work / f"agent-{self.agent_id}-errors.log")],
             cwd=self.work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.wait_reachable()
+
+    def wait_reachable(self, timeout: float = 10) -> None:
+        """Until no queue has this agent as unavailable: app_queue learns of the new registration through
+        a device state change, asynchronously, and its queues turn callers away (joinempty) meanwhile."""
+        member = f"(PJSIP/{self.agent_id})"
+
+        def ready() -> bool:
+            shown = self.system.sandbox("rx", "queue show").stdout  # type: ignore[attr-defined]
+            return not [line for line in shown.splitlines() if member in line and "(Unavailable)" in line]
+        wait_for(ready, timeout, f"agent {self.agent_id}'s phone seen by the queues")
 
     def wait(self, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         assert self.process is not None
