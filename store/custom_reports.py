@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -25,6 +26,10 @@ ABANDONED = ("abandoned_ivr", "abandoned_queue")
 _SLOT = "substr({t}, 1, 14) || printf('%02d', CAST(substr({t}, 15, 2) AS INTEGER) / 15 * 15)"
 _CALL_COLUMN = {"client": "c.client_code", "queue": "c.queue", "agent": "c.agent", "disposition": "c.disposition",
                 "did": "c.did"}
+# Durations are summed in whole milliseconds: integer sums do not depend on the order rows are added in
+# (float sums do, and a mean on a .x5 boundary then rounds either way from one run to the next).
+_WAIT_MS = "CAST(round(c.wait_s * 1000) AS INTEGER)"
+_TALK_MS = "CAST(round(CASE WHEN c.disposition = 'answered' THEN c.talk_s END * 1000) AS INTEGER)"
 _FIELD = "(SELECT j.value FROM json_each({m}.fields) j WHERE j.key = ?)"
 
 
@@ -84,8 +89,8 @@ def _call_rows(db: sqlite_utils.Database, scope: Scope, query: ReportQuery, star
         f"SELECT {selected}count(*) AS calls, "  # noqa: S608 - fixed fragments; values are parameters
         f"coalesce(sum(c.disposition = 'answered'), 0) AS answered, "
         f"coalesce(sum(c.disposition IN ('{ABANDONED[0]}', '{ABANDONED[1]}')), 0) AS abandoned, "
-        f"coalesce(sum(c.wait_s), 0) AS wait_sum, count(c.wait_s) AS waits, "
-        f"coalesce(sum(CASE WHEN c.disposition = 'answered' THEN c.talk_s END), 0) AS talk_sum, "
+        f"coalesce(sum({_WAIT_MS}), 0) AS wait_sum, count(c.wait_s) AS waits, "
+        f"coalesce(sum({_TALK_MS}), 0) AS talk_sum, "
         f"count(CASE WHEN c.disposition = 'answered' THEN c.talk_s END) AS talks "
         f"FROM calls c{first_message} WHERE {' AND '.join(clauses)}{_group_by(query.keys)}", [*params, *args]))
 
@@ -107,11 +112,18 @@ def _message_rows(db: sqlite_utils.Database, scope: Scope, query: ReportQuery, s
 MEASURES = ("messages", "calls", "answered", "abandoned", "wait_sum", "waits", "talk_sum", "talks")
 
 
+def _mean_s(total_ms: int, count: int) -> float | None:
+    """The mean of durations summed in milliseconds, in seconds to 1 decimal, halves rounded up."""
+    if not count:
+        return None
+    tenths = (Decimal(total_ms) / count / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return float(tenths / 10)
+
+
 def _finish(sums: dict) -> dict:
     return {"messages": sums["messages"], "calls": sums["calls"], "answered": sums["answered"],
-            "abandoned": sums["abandoned"],
-            "wait_avg_s": round(sums["wait_sum"] / sums["waits"], 1) if sums["waits"] else None,
-            "talk_avg_s": round(sums["talk_sum"] / sums["talks"], 1) if sums["talks"] else None}
+            "abandoned": sums["abandoned"], "wait_avg_s": _mean_s(sums["wait_sum"], sums["waits"]),
+            "talk_avg_s": _mean_s(sums["talk_sum"], sums["talks"])}
 
 
 def _sort_key(values: tuple) -> tuple:

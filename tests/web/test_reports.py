@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -78,7 +81,10 @@ def brute_force(made_calls: list[dict], made_messages: list[dict], keys: list[st
             return None
         return call["client_code" if key == "client" else key]
 
-    groups: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
+    def mean(total: Fraction, count: int) -> float | None:  # exact, to 1 decimal with halves up
+        return float(Decimal(math.floor(total / count * 10 + Fraction(1, 2))) / 10) if count else None
+
+    groups: dict[tuple, dict] = defaultdict(lambda: defaultdict(Fraction))
     for c in made_calls:
         if c["client_code"] != client or not iso(start) <= c["started_at"] < iso(end) \
                 or c["disposition"] == "in_progress":
@@ -88,10 +94,10 @@ def brute_force(made_calls: list[dict], made_messages: list[dict], keys: list[st
         g["answered"] += c["disposition"] == "answered"
         g["abandoned"] += c["disposition"] in ("abandoned_queue", "abandoned_ivr")
         if c["wait_s"] is not None:
-            g["wait_sum"] += c["wait_s"]
+            g["wait_sum"] += Fraction(str(c["wait_s"]))
             g["waits"] += 1
         if c["disposition"] == "answered" and c["talk_s"] is not None:
-            g["talk_sum"] += c["talk_s"]
+            g["talk_sum"] += Fraction(str(c["talk_s"]))
             g["talks"] += 1
     for m in made_messages:
         if m["client_code"] != client or not iso(start) <= m["created_at"] < iso(end):
@@ -99,8 +105,7 @@ def brute_force(made_calls: list[dict], made_messages: list[dict], keys: list[st
         groups[tuple(value(k, by_call.get(m["linkedid"] or ""), m, m["created_at"]) for k in keys)]["messages"] += 1
     return {k: {"messages": int(g["messages"]), "calls": int(g["calls"]), "answered": int(g["answered"]),
                 "abandoned": int(g["abandoned"]),
-                "wait_avg_s": round(g["wait_sum"] / g["waits"], 1) if g["waits"] else None,
-                "talk_avg_s": round(g["talk_sum"] / g["talks"], 1) if g["talks"] else None}
+                "wait_avg_s": mean(g["wait_sum"], g["waits"]), "talk_avg_s": mean(g["talk_sum"], g["talks"])}
             for k, g in groups.items()}
 
 
@@ -229,3 +234,20 @@ async def test_day_and_hour_are_local_across_the_spring_change(api: Api) -> None
     assert got == {k: v["calls"] for k, v in expected.items()}
     assert ("2026-03-08", 2) not in got and got[("2026-03-08", 1)] == 3 and got[("2026-03-08", 3)] == 3
     assert got[("2026-03-07", 23)] == 3 and sum(got.values()) == 24
+
+
+async def test_means_do_not_depend_on_the_order_durations_are_added_in(api: Api) -> None:
+    """Waits of 33.2 and 33.3 s mean 33.25 s, shown 33.3 (halves up; float halves went either way), and
+    0.1 + 0.2 + 0.3 over three calls in two hours of one day is 0.2 whatever the grouping adds first."""
+    first = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
+    made = [{"linkedid": f"1770000000.{n}", "client_code": "1000", "started_at": iso(first + timedelta(minutes=m)),
+             "disposition": "answered", "queue": "accueil", "agent": "101", "did": None, "wait_s": w, "talk_s": t}
+            for n, (m, w, t) in enumerate(((0, 33.2, 0.1), (70, 33.3, 0.2), (80, None, 0.3)))]
+    await api.store.write(lambda db: [calls.save_call(db, CallRecord(**c)) for c in made])
+    params = {"client": "1000", "from": "2026-02-02T00:00:00", "to": "2026-02-03T00:00:00"}
+    for group in ("day", "hour", "queue"):
+        report = await (await api.get("/api/reports", "root", params={**params, "group": group})).json()
+        assert report["totals"]["wait_avg_s"] == 33.3 and report["totals"]["talk_avg_s"] == 0.2, report
+    by_hour = await (await api.get("/api/reports", "root", params={**params, "group": "hour"})).json()
+    assert [(r["hour"], r["wait_avg_s"], r["talk_avg_s"]) for r in by_hour["rows"]] == [(10, 33.2, 0.1),
+                                                                                       (11, 33.3, 0.3)]
