@@ -46,13 +46,23 @@ def cmd_add(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _presence_text(login: presence.Login | None) -> str:
+    if login is None:
+        return "logged out"
+    if login.paused:
+        return f"paused ({login.pause_reason})" if login.pause_reason else "paused"
+    return "logged in"
+
+
 def cmd_list(config: Config, args: argparse.Namespace) -> int:
     with store_db(config) as db:
         members: dict[str, list[str]] = {}
         for m in agents.list_members(db):
             members.setdefault(m.agent_id, []).append(f"{m.queue}:{m.penalty}")
+        logins = {login.agent_id: login for login in presence.list_logins(db)}
         for agent in agents.list_agents(db):
-            print(f"{agent.id}\t{agent.name}\t{' '.join(members.get(agent.id, []))}")
+            print(f"{agent.id}\t{agent.name}\t{_presence_text(logins.get(agent.id))}\t"
+                  f"{' '.join(members.get(agent.id, []))}")
     return 0
 
 
@@ -138,6 +148,26 @@ def cmd_reasons(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reason(config: Config, args: argparse.Namespace) -> int:
+    with store_db(config) as db:
+        try:
+            reason = presence.set_reason(db, args.code, args.fr, args.en, digit=args.digit)
+        except agents.AgentError as exc:
+            raise CLIError(str(exc)) from None
+    print(f"{reason.code}\t{reason.digit or '-'}\t{reason.label_fr}\t{reason.label_en}")
+    return 0
+
+
+def cmd_reason_remove(config: Config, args: argparse.Namespace) -> int:
+    with store_db(config) as db:
+        try:
+            presence.remove_reason(db, args.code)
+        except agents.AgentError as exc:
+            raise CLIError(str(exc)) from None
+    print(f"pause reason {args.code} removed")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     group = add_group(sub, "agents", "agents' softphones and their queues")
     p = add_command(group, "add", cmd_add, "add an agent (SIP password read from the terminal or stdin)")
@@ -146,7 +176,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--queue", action="append", default=[], metavar="QUEUE[:PENALTY]",
                    help="a queue the agent answers (repeatable); a lower penalty is offered calls first")
     p.add_argument("--password-stdin", action="store_true", help="read the SIP password from stdin")
-    add_command(group, "list", cmd_list, "list agents with their queues (QUEUE:PENALTY)")
+    add_command(group, "list", cmd_list, "list agents: id, name, logged in / paused (reason) / logged out, and "
+                "their queues (QUEUE:PENALTY)")
     p = add_command(group, "remove", cmd_remove, "remove an agent and its queue memberships")
     p.add_argument("id")
     p = add_command(group, "join", cmd_join, "make an agent answer a queue (or change its penalty)")
@@ -165,3 +196,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("id")
     p.add_argument("--reason", help="a pause reason code (`permanence agents reasons`)")
     add_command(group, "reasons", cmd_reasons, "list the pause reasons: code, phone digit, French and English labels")
+    p = add_command(group, "reason", cmd_reason, "add or change a pause reason (live at once: the phone's *43N and "
+                    "the API read it from the store)")
+    p.add_argument("code", help="a-z, 0-9 and _, a letter first, 32 at most")
+    p.add_argument("--fr", required=True, help="the French label (1-64 characters)")
+    p.add_argument("--en", required=True, help="the English label (1-64 characters)")
+    p.add_argument("--digit", help="the phone's digit: *43N pauses with this reason (0-9; none: API and CLI only)")
+    p = add_command(group, "reason-remove", cmd_reason_remove, "remove a pause reason (refused while an agent is "
+                    "paused with it)")
+    p.add_argument("code")

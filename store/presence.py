@@ -77,6 +77,18 @@ def set_reason(db: sqlite_utils.Database, code: str, label_fr: str, label_en: st
     return reason(db, code)
 
 
+def remove_reason(db: sqlite_utils.Database, code: str) -> None:
+    """Remove a reason (AgentNotFound if there is none). Refused while an agent is paused with it
+    (AgentConflict): the agent's state would name a reason nobody can read. The timelines keep the code."""
+    if not list(db.query("SELECT 1 FROM pause_reasons WHERE code = ?", [code])):
+        raise AgentNotFound(f"no pause reason {code!r}", "code")
+    paused = [r["agent_id"] for r in db.query(
+        "SELECT agent_id FROM agent_logins WHERE paused = 1 AND pause_reason = ? ORDER BY agent_id", [code])]
+    if paused:
+        raise AgentConflict(f"reason {code} is the pause of agent {', '.join(paused)}: unpause first", "code")
+    db.execute("DELETE FROM pause_reasons WHERE code = ?", [code])
+
+
 def get_login(db: sqlite_utils.Database, agent_id: str) -> Login | None:
     rows = list(db.query("SELECT agent_id, logged_in_at, paused, pause_reason, paused_at FROM agent_logins "
                          "WHERE agent_id = ?", [agent_id]))

@@ -101,3 +101,17 @@ def test_occupancy_clips_rows_to_the_period_and_counts_the_open_one_up_to_now(db
     assert rows["102"]["aht_s"] is None
     only = agent_states.occupancy(db, moment(1), moment(59), now=moment(9), agent_id="102")
     assert [r["agent_id"] for r in only] == ["102"]
+
+
+def test_a_reason_in_use_cannot_be_removed_and_the_timeline_keeps_its_code(db):
+    presence.set_reason(db, "coaching", "Accompagnement", "Coaching")
+    agents.add_member(db, "1000-accueil", "101", 0)
+    presence.log_in(db, "101")
+    presence.set_paused(db, "101", True, "coaching")
+    with pytest.raises(AgentConflict, match="agent 101"):
+        presence.remove_reason(db, "coaching")
+    presence.set_paused(db, "101", False)
+    presence.remove_reason(db, "coaching")
+    assert "coaching" not in [r.code for r in presence.list_reasons(db)]
+    with pytest.raises(AgentNotFound):
+        presence.remove_reason(db, "coaching")

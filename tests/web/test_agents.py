@@ -128,3 +128,43 @@ async def test_reconcile_makes_asterisk_what_the_store_says(tmp_path):
         assert {k: (m.penalty, m.paused, m.reason) for k, m in asterisk.members.items()} == {
             ("1000-accueil", "101"): (0, True, "training"), ("1000-nuit", "101"): (2, True, "training")}
         assert await holder["presence"].reconcile() == []  # nothing left to do
+
+
+async def test_admins_edit_pause_reasons_and_pauses_use_them_at_once(tmp_path):
+    asterisk = FakeQueues()
+    async with admin_app(tmp_path, agent_presence=lambda store: AgentPresence(store, asterisk.connect)) as api:
+        await api.store.write(_seed)
+        path = "/api/admin/pause-reasons/coaching"
+        body = {"label_fr": "Accompagnement", "label_en": "Coaching", "digit": "6"}
+        for login in ("sup", "alice"):  # supervisors read the reasons, never change them; clients see nothing
+            assert (await api.call("PUT", path, body, login=login))[0] in (403, 404)
+        status, made = await api.call("PUT", path, body)
+        assert status == 200 and made == {"code": "coaching", **body}
+        status, listed = await api.call("GET", "/api/agents/reasons", login="sup")
+        assert made in listed["reasons"]
+
+        for bad, field in (({"label_fr": "x"}, "label_en"), ({**body, "digit": "66"}, "digit"),
+                           ({**body, "digit": 6}, "digit"), ({**body, "label_en": " "}, "label_en"),
+                           ({**body, "colour": "red"}, "colour")):
+            status, answer = await api.call("PUT", path, bad)
+            assert status == 400 and answer["field"] == field, answer
+        status, answer = await api.call("PUT", "/api/admin/pause-reasons/Bad-Code", body)
+        assert status == 400 and answer["field"] == "code"
+        status, answer = await api.call("PUT", "/api/admin/pause-reasons/smoke", {**body, "digit": "1"})
+        assert status == 409 and "reason break" in answer["error"]
+        assert (await api.call("GET", "/api/agents/reasons"))[1] == listed  # the refusals changed nothing
+
+        # A new reason pauses at once; while an agent is paused with it, it cannot go.
+        assert (await api.call("POST", "/api/agents/101/login"))[0] == 200
+        status, agent = await api.call("POST", "/api/agents/101/pause", {"reason": "coaching"})
+        assert status == 200 and agent["pause_reason"] == "coaching"
+        assert asterisk.members[("1000-accueil", "101")].reason == "coaching"
+        status, answer = await api.call("DELETE", path)
+        assert status == 409 and "agent 101" in answer["error"]
+        assert (await api.call("POST", "/api/agents/101/unpause"))[0] == 200
+        assert (await api.call("DELETE", path))[0] == 204
+        assert (await api.call("DELETE", path))[0] == 404
+        reasons = (await api.call("GET", "/api/agents/reasons"))[1]["reasons"]
+        assert "coaching" not in [r["code"] for r in reasons]
+        status, answer = await api.call("POST", "/api/agents/101/pause", {"reason": "coaching"})
+        assert status == 400 and answer["field"] == "reason"

@@ -55,6 +55,8 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("DELETE", "/api/admin/agents/{id}", agents.delete_agent),
     ("PUT", "/api/admin/agents/{id}/queues/{queue}", agents.join_queue),
     ("DELETE", "/api/admin/agents/{id}/queues/{queue}", agents.leave_queue),
+    ("PUT", "/api/admin/pause-reasons/{code}", agents.put_reason),
+    ("DELETE", "/api/admin/pause-reasons/{code}", agents.delete_reason),
     ("GET", "/api/admin/queues", queues.list_queues),
     ("GET", "/api/admin/queues/{name}", queues.get_queue),
     ("PUT", "/api/admin/queues/{name}", queues.put_queue),

@@ -8,7 +8,7 @@ import sqlite_utils
 from aiohttp import web
 
 from dialplan import SIP_REALM
-from store import agents
+from store import agents, presence
 from store.agents import Agent, AgentError, Membership
 
 from ..auth import require_role
@@ -117,6 +117,29 @@ async def leave_queue(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _reason_json(reason: presence.PauseReason) -> dict:
+    return {"code": reason.code, "digit": reason.digit, "label_fr": reason.label_fr, "label_en": reason.label_en}
+
+
+async def put_reason(request: web.Request) -> web.Response:
+    """Add or change a pause reason: its labels and the phone's digit (*43N); live at once, no reload."""
+    require_role(request, "admin")
+    code = request.match_info["code"]
+    body = await Body.read(request, {"label_fr", "label_en", "digit"})
+    label_fr = body.text("label_fr", required=True, max_length=64) or ""
+    label_en = body.text("label_en", required=True, max_length=64) or ""
+    digit = body.text("digit", max_length=1)
+    reason = await write(request, lambda db: presence.set_reason(db, code, label_fr, label_en, digit=digit))
+    return web.json_response(_reason_json(reason))
+
+
+async def delete_reason(request: web.Request) -> web.Response:
+    require_role(request, "admin")
+    code = request.match_info["code"]
+    await write(request, lambda db: presence.remove_reason(db, code))
+    return web.Response(status=204)
+
+
 _QUEUE_ITEM = {"type": "object", "required": ["queue"], "properties": {
     "queue": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"},
     "penalty": {"type": "integer", "minimum": 0, "maximum": 100}}}
@@ -127,6 +150,11 @@ OPENAPI_SCHEMAS: dict = {
     "AdminAgent": {"type": "object", "required": ["id", "name", "queues"], "properties": {
         "id": {"type": "string", "description": "the agent's extension and SIP user: 3 to 6 digits"},
         "name": {"type": "string"}, "queues": {"type": "array", "items": _QUEUE_ITEM}}},
+    "PauseReason": {"type": "object", "required": ["code", "digit", "label_fr", "label_en"], "properties": {
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$",
+                 "description": "what a pause gives and Asterisk reports as the member's reason"},
+        "digit": {"type": ["string", "null"], "pattern": "^[0-9]$", "description": "the phone's *43N"},
+        "label_fr": {"type": "string", "maxLength": 64}, "label_en": {"type": "string", "maxLength": 64}}},
 }
 _AGENT = doc.ref("AdminAgent")
 _ID = doc.path("id", "the agent's extension")
@@ -167,5 +195,20 @@ OPENAPI_PATHS: dict = {
             description=_RELOAD),
         "delete": doc.operation("adminLeaveQueue", "The agent stops answering this queue", {
             **doc.ok("Removed", status="204"), **doc.errors("403", "404")}, description=_RELOAD),
+    },
+    "/api/admin/pause-reasons/{code}": {
+        "parameters": [doc.path("code", "the reason's code (a-z, 0-9, _; a letter first)")],
+        "put": doc.operation("adminPutPauseReason", "Add or change a pause reason", {
+            **doc.ok("The reason as it is now", doc.ref("PauseReason")), **doc.errors("400", "403", "409")},
+            requestBody=doc.body({"type": "object", "required": ["label_fr", "label_en"],
+                                  "additionalProperties": False, "properties": {
+                                      "label_fr": {"type": "string", "maxLength": 64},
+                                      "label_en": {"type": "string", "maxLength": 64},
+                                      "digit": {"type": ["string", "null"], "pattern": "^[0-9]$"}}}),
+            description="Live at once (the phone's *43N and the API read the store); 409 if the digit is another "
+                        "reason's. Without `digit` the reason has none (only the API and the CLI pause with it)."),
+        "delete": doc.operation("adminDeletePauseReason", "Remove a pause reason", {
+            **doc.ok("Removed", status="204"), **doc.errors("403", "404", "409")},
+            description="409 while an agent is paused with it; the state timelines keep its code."),
     },
 }
