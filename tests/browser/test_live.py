@@ -36,6 +36,23 @@ def test_the_wallboard_follows_the_live_view(browser, portal):
     assert [r["status"] for r in streams] == [200]
 
 
+
+def test_a_paused_agent_shows_its_reason_in_the_viewers_language(browser, portal):
+    """The reason is a code in AMI's events; the wallboard shows its label (a reason added as data too)."""
+    portal.feed({"Event": "QueueMemberAdded", "Queue": "accueil", "Interface": "PJSIP/208",
+                 "MemberName": "Agent 208", "Status": "1", "Paused": "1", "PausedReason": "lunch"})
+    portal.feed({"Event": "QueueMemberAdded", "Queue": "accueil", "Interface": "PJSIP/209",
+                 "MemberName": "Agent 209", "Status": "5", "Paused": "0"})
+    for locale, lunch, unreachable in (("fr-FR", "Repas", "Téléphone injoignable"),
+                                       ("en-US", "Lunch", "Phone unreachable")):
+        page = browser(locale)
+        log_in(page, "sup", "/live")
+        row = "#live-agents tr[data-agent='208']"
+        page.wait(f"document.querySelector(\"{row}\")?.dataset.state === 'not_ready'")
+        assert page.text(f"{row} td.reason") == lunch
+        page.wait("document.querySelector(\"#live-agents tr[data-agent='209'] td.reason\")?.textContent !== ''")
+        assert page.text("#live-agents tr[data-agent='209'] td.reason") == unreachable
+
 def test_a_client_user_has_no_wallboard(browser):
     page = browser()
     page.allow_console(r"status of 404")

@@ -11,6 +11,8 @@ import json
 
 from aiohttp import web
 
+from store import presence
+
 from .render import STAFF, Page, html_operation, page
 
 LABEL_KEYS = (
@@ -25,6 +27,10 @@ LABEL_KEYS = (
 @page(*STAFF)
 async def live_page(view: Page) -> web.StreamResponse:
     labels = {key: view.t(key) for key in LABEL_KEYS}
+    # A not-ready agent's reason is a code (AMI's and the store's): shown as its label in the viewer's language.
+    reasons = await view.store.read(presence.list_reasons)
+    labels.update({f"reason.{r.code}": r.label(view.t.lang) for r in reasons})
+    labels["reason.unavailable"] = view.t("live.unavailable")
     # Listen, whisper, barge (POST /api/supervise) ring the viewer's own phone: offered only with one.
     phone = view.user.agent_id if view.user is not None else None
     # An admin takes a failed message in hand from here (POST /api/messages/{id}/acknowledge).

@@ -168,6 +168,7 @@ _PORTAL: dict[str, tuple[str, str]] = {
     "live.agent": ("Agent", "Agent"),
     "live.state": ("État", "State"),
     "live.reason": ("Motif", "Reason"),
+    "live.unavailable": ("Téléphone injoignable", "Phone unreachable"),
     "live.since": ("Depuis", "Since"),
     "live.none": ("Rien pour l'instant.", "Nothing right now."),
     "live.supervise": ("Supervision", "Supervise"),

@@ -148,7 +148,7 @@
       cell(row, agent.name);
       cell(row, labels[`agent.${agent.state}`] || agent.state, `state ${agent.state}`);
       cell(row, agent.queues.join(", "));
-      cell(row, agent.reason || "");
+      cell(row, agent.reason ? labels[`reason.${agent.reason}`] || agent.reason : "", "reason");
       controls(row, agent);
     });
     fill("live-calls", snapshot.calls, (row, call) => {
