@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -23,6 +23,7 @@ from typing import Protocol
 from ivr import variables as v
 from recordings import recording_name
 from store import Store
+from store import agents as store_agents
 from store import callbacks as cb
 from store.clock import parse_iso
 
@@ -100,13 +101,17 @@ class CallbackScheduler:
         log.info("callbacks: request %d attempt %d: %s → %s (%d attempt(s))", request.id, attempt_id, outcome,
                  request.status, request.attempts)
 
-    def free_agents(self, queue: str) -> list[str]:
-        """Interfaces of the queue's agents who are ready and idle, not being rung for a callback."""
+    def free_agents(self, queue: str, penalties: Mapping[str, int] | None = None) -> list[str]:
+        """Interfaces of the queue's agents who are ready and idle, not being rung for a callback, in the
+        order one is chosen: the lowest penalty in that queue first (its skilled agents, as app_queue
+        would), then the one ready the longest (the next call goes to the agent who waited most)."""
         taken = set(self._ringing.values())
-        ready = (f"{INTERFACE_PREFIX}{a.agent_id}" for a in self.live.agents.agents.values()
+        penalties = penalties or {}
+        ready = [a for a in self.live.agents.agents.values()
                  if queue in a.queues and a.current is not None and a.current.state == "ready"
-                 and a.device == "not_in_use")
-        return sorted(interface for interface in ready if interface not in taken)
+                 and a.device == "not_in_use" and f"{INTERFACE_PREFIX}{a.agent_id}" not in taken]
+        ready.sort(key=lambda a: (penalties.get(a.agent_id, 0), a.current.at if a.current else "", a.agent_id))
+        return [f"{INTERFACE_PREFIX}{a.agent_id}" for a in ready]
 
     def _earlier_callers(self, queue: str, queued_at: str) -> bool:
         """Someone still waiting in the queue joined it before this request's caller."""
@@ -118,9 +123,11 @@ class CallbackScheduler:
         for request in await self.store.read(lambda db: cb.due_requests(db, now)):
             if self._earlier_callers(request.queue, request.queued_at):
                 continue
-            agents = self.free_agents(request.queue)
-            if not agents:
+            if not self.free_agents(request.queue):
                 continue
+            penalties = await self.store.read(lambda db, q=request.queue: {
+                m.agent_id: m.penalty for m in store_agents.list_members(db) if m.queue == q})
+            agents = self.free_agents(request.queue, penalties)
             await self._start(request, agents[0], now)
 
     async def _start(self, request: cb.CallbackRequest, interface: str, now: datetime) -> None:

@@ -5,6 +5,7 @@ store's retry policy says."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,6 +28,22 @@ class FakeDialer:
     async def originate(self, fields: dict, timeout: float) -> bool:
         self.calls.append({**fields, "timeout": timeout})
         return self.answers
+
+
+class RingingDialer(FakeDialer):
+    """Answers once every phone asked for has been rung: the agents stay taken meanwhile."""
+
+    def __init__(self, rings: int = 3) -> None:
+        super().__init__()
+        self.rings = rings
+        self.all_rang = asyncio.Event()
+
+    async def originate(self, fields: dict, timeout: float) -> bool:
+        self.calls.append({**fields, "timeout": timeout})
+        if len(self.calls) >= self.rings:
+            self.all_rang.set()
+        await asyncio.wait_for(self.all_rang.wait(), 5)
+        return True
 
 
 @pytest.fixture
@@ -173,3 +190,27 @@ async def test_an_answered_attempt_never_written_is_lost_in_the_end(store):
     await late.tick()
     await late.drain()
     assert (await store.read(lambda db: cb.attempts_of(db, req.id)))[0].outcome == "lost"
+
+
+async def test_the_agent_called_has_the_lowest_penalty_then_was_ready_the_longest(store):
+    from store import agents as store_agents
+
+    def members(db):
+        for ext, penalty in (("101", 5), ("102", 0), ("103", 0), ("104", 0)):
+            store_agents.add_agent(db, ext, f"Agent {ext}", f"secret-secret-{ext}", "permanence")
+            store_agents.add_member(db, QUEUE, ext, penalty)
+
+    await store.write(members)
+    live, dialer = LiveState(), RingingDialer()
+    for ext, ready_at in (("101", 0), ("103", 20), ("102", 10), ("104", 30)):
+        live.feed({"Event": "QueueMemberStatus", "Queue": QUEUE, "Interface": f"PJSIP/{ext}", "MemberName": ext,
+                   "Status": "1", "Paused": "0"}, (T0 + timedelta(seconds=ready_at)).isoformat())
+    await request(store, "1.1", T0)
+    await request(store, "2.2", T0 + timedelta(seconds=1))
+    await request(store, "3.3", T0 + timedelta(seconds=2))
+    s = scheduler(store, live, dialer)
+    await s.tick()  # the phones ring (their Originates wait): each agent taken once
+    await s.drain()
+    # 101 was ready first but its penalty is 5: the skilled ones (penalty 0) first, longest ready first.
+    assert [(c["ChannelId"], c["Channel"]) for c in dialer.calls] == [
+        ("1.1-cb1", "PJSIP/102"), ("2.2-cb1", "PJSIP/103"), ("3.3-cb1", "PJSIP/104")]
