@@ -3,6 +3,12 @@ an agent's softphone otherwise (a transfer: BridgeEnter), the agent's screen get
 of the call — the caller's record and earlier calls, the client and its InfoPages, the IVR path so far
 (store.desk) — and is told when the call leaves them (AgentComplete, or the end of that bridge).
 
+A callback conversation (ami/callbacks.py originates the agent's phone into the dialplan's `callback`)
+pops as soon as the agent answers — the dialplan's PermanenceCallback event with Status AGENT, before
+the caller is dialled, so the agent knows whom they are calling back — with the request and the IVR
+path of the call the caller asked from; a `callback` event says when the caller answered or was not
+reached (the agent's Dial: DialEnd), and the pop ends when the agent's leg hangs up.
+
 Fed the same ordered AMI events as the live state, after it (the live call knows the client by then).
 Each agent has their own short list of events, which the web app's stream for that agent (and only
 theirs) follows; kept in memory, as the live state is.
@@ -17,7 +23,9 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ivr import variables as v
 from store import Store, desk
+from store.clock import parse_iso
 
 from .live import LiveState
 from .timeline import agent_id
@@ -34,9 +42,13 @@ class _Desk:
     current: dict | None = None  # the pop of the call the agent is on
     channel: str | None = None  # the agent's channel in that call (what a supervisor spies on)
     linkedid: str | None = None  # that call
-    bridged: bool = False  # popped on a bridge (a transfer), not by the queue: it ends when the bridge does
+    # What popped it, hence what ends it: "queue" (AgentComplete), "bridge" (a transfer: the end of that
+    # bridge), "callback" (the agent's leg hanging up).
+    kind: str = "queue"
+    answered_at: str | None = None  # a callback's caller answered then
+    caller: str = ""  # a callback's caller: dialling, answered, not_reached
     building: set[str] = field(default_factory=set)  # calls whose pop is being read from the store
-    deferred_end: dict[str, dict] = field(default_factory=dict)  # their end, if it came first
+    deferred: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # their news, if it came first
 
 
 class ScreenPops:
@@ -54,10 +66,20 @@ class ScreenPops:
         if name == "AgentConnect":  # the queue connected the caller to a member
             self._start(agent_id(event.get("Interface", "")), event.get("Linkedid", ""),
                         event.get("DestChannel") or None, event.get("CallerIDNum"), event.get("Queue") or None, when,
-                        bridged=False)
+                        kind="queue")
         elif name == "AgentComplete":
             self._end(agent_id(event.get("Interface", "")), event.get("Linkedid", ""),
                       {"reason": event.get("Reason", ""), "talk_s": event.get("TalkTime", "")})
+        elif name == "UserEvent" and event.get("UserEvent") == v.CALLBACK_EVENT and event.get("Status") == "AGENT":
+            # The agent answered the callback's call: the dialplan is about to dial the caller.
+            match = AGENT_CHANNEL.match(event.get("Channel", ""))
+            if match is not None:
+                self._start(match.group(1), event.get("Linkedid", ""), event["Channel"], None, None, when,
+                            kind="callback")
+        elif name == "DialEnd":  # a callback's agent dialled the caller: answered, or not reached
+            board, agent = self._board_on(event.get("Channel", ""))
+            if board is not None and board.kind == "callback" and board.linkedid:
+                self._dialled(agent, board.linkedid, event.get("DialStatus", ""), when)
         elif name == "BridgeEnter":  # a client's call bridged to an agent's phone outside a queue (a transfer)
             match = AGENT_CHANNEL.match(event.get("Channel", ""))
             call = self.live.calls.get(event.get("Linkedid", ""))
@@ -65,46 +87,86 @@ class ScreenPops:
                 return
             board = self._desks.get(match.group(1))
             if board is not None and board.channel == event["Channel"]:
-                return  # AgentConnect came first: popped already
-            self._start(match.group(1), call.linkedid, event["Channel"], call.caller, call.queue, when, bridged=True)
+                return  # AgentConnect (or the callback's answer) came first: popped already
+            self._start(match.group(1), call.linkedid, event["Channel"], call.caller, call.queue, when, kind="bridge")
         elif name in ("BridgeLeave", "Hangup"):  # the end of a bridged pop (a queue's ends at AgentComplete)
-            match = AGENT_CHANNEL.match(event.get("Channel", ""))
-            agent = match.group(1) if match is not None else ""
-            board = self._desks.get(agent)
-            if board is not None and board.bridged and board.channel == event["Channel"] and board.linkedid:
+            board, agent = self._board_on(event.get("Channel", ""))
+            if board is None or not board.linkedid:
+                return
+            if board.kind == "bridge":
                 self._end(agent, board.linkedid, {"reason": name.lower(), "talk_s": ""})
+            elif board.kind == "callback" and name == "Hangup":  # the caller's leg leaving is no end: Dial returns
+                self._end(agent, board.linkedid, {"reason": "hangup", "talk_s": "", "at": when})
+
+    def _board_on(self, channel: str) -> tuple[_Desk | None, str]:
+        """The desk of the agent whose pop is on this channel (None if no pop is)."""
+        match = AGENT_CHANNEL.match(channel)
+        board = self._desks.get(match.group(1)) if match is not None else None
+        if board is None or board.channel != channel:
+            return None, ""
+        return board, match.group(1) if match is not None else ""
 
     def _start(self, agent: str, linkedid: str, channel: str | None, caller: str | None, queue: str | None,
-               when: str, *, bridged: bool) -> None:
+               when: str, *, kind: str) -> None:
         if not agent or not linkedid:
             return
         board = self._desk(agent)
-        board.channel, board.linkedid, board.bridged = channel, linkedid, bridged
+        board.channel, board.linkedid, board.kind = channel, linkedid, kind
+        board.answered_at, board.caller = None, "dialling" if kind == "callback" else ""
         board.building.add(linkedid)
-        task = asyncio.create_task(self._pop(agent, linkedid, caller, queue, when), name=f"pop-{linkedid}")
+        # What the live state knows of the call now: by the time the store answers, the call may be over.
+        call = self.live.calls.get(linkedid)
+        client_code, did = (call.client_code, call.did) if call is not None else (None, None)
+        caller = caller or (call.caller if call is not None else None)
+        task = asyncio.create_task(self._pop(agent, linkedid, caller, queue, when, kind, client_code, did),
+                                   name=f"pop-{linkedid}")
         self._building.add(task)
         task.add_done_callback(self._building.discard)
+
+    def _dialled(self, agent: str, linkedid: str, status: str, when: str) -> None:
+        board = self._desks.get(agent)
+        if board is None or board.linkedid != linkedid:
+            return
+        if linkedid in board.building:  # the pop is still being built: it goes out first, then this
+            board.deferred.setdefault(linkedid, []).append(("callback", {"status": status, "at": when}))
+            return
+        self._caller_dialled(agent, board, status, when)
+
+    def _caller_dialled(self, agent: str, board: _Desk, status: str, when: str) -> None:
+        """A callback's caller answered the agent's call (ANSWER) or was not reached (any other status)."""
+        reached = "answered" if status == "ANSWER" else "not_reached"
+        board.answered_at, board.caller = (when if reached == "answered" else None), reached
+        if board.current is not None and "callback" in board.current:  # a stream opened later sees it too
+            board.current = {**board.current, "callback": {**board.current["callback"], "caller": reached,
+                                                           "caller_status": status, "caller_at": when}}
+        self._publish(agent, "callback", {"linkedid": board.linkedid, "caller": reached, "status": status,
+                                          "at": when})
 
     def _end(self, agent: str, linkedid: str, detail: dict) -> None:
         board = self._desks.get(agent)
         if board is None or board.linkedid != linkedid:
             return
         if linkedid in board.building:  # the pop is still being built: it goes out first, then this
-            board.deferred_end[linkedid] = detail
+            board.deferred.setdefault(linkedid, []).append(("ended", detail))
             return
-        board.current = board.channel = board.linkedid = None
+        if board.kind == "callback":  # whether the caller was reached; talked from their answer
+            talk = round((parse_iso(detail["at"]) - parse_iso(board.answered_at)).total_seconds()) \
+                if board.answered_at and detail.get("at") else None
+            detail = {**detail, "caller": board.caller, "talk_s": "" if talk is None else str(talk)}
+        board.current = board.channel = board.linkedid = board.answered_at = None
+        board.caller = ""
         self._publish(agent, "ended", {"linkedid": linkedid, **detail})
 
-    async def _pop(self, agent: str, linkedid: str, caller: str | None, queue: str | None, when: str) -> None:
-        call = self.live.calls.get(linkedid)
-        client_code = call.client_code if call is not None else None
-        did = call.did if call is not None else None
-        caller = caller or (call.caller if call is not None else None)
+    async def _pop(self, agent: str, linkedid: str, caller: str | None, queue: str | None, when: str,
+                   kind: str, client_code: str | None, did: str | None) -> None:
         if caller in ("", "<unknown>"):
             caller = None
 
         def build(db) -> dict:
             desk.record_pop(db, linkedid, agent, when)  # first: from now on the agent may read and wrap up
+            if kind == "callback":  # whom the agent calls back is the request's number, not the channel's
+                return desk.callback_pop(db, linkedid, agent, client_code=client_code, at=when, region=self.region,
+                                         did=did)
             return desk.screen_pop(db, linkedid, agent, client_code=client_code, caller_number=caller,
                                    queue=queue, at=when, region=self.region, did=did)
 
@@ -120,9 +182,11 @@ class ScreenPops:
         if board.linkedid == linkedid:
             board.current = pop
         self._publish(agent, "pop", pop)
-        ended = board.deferred_end.pop(linkedid, None)
-        if ended is not None:
-            self._end(agent, linkedid, ended)
+        for news, detail in board.deferred.pop(linkedid, []):
+            if news == "ended":
+                self._end(agent, linkedid, detail)
+            else:
+                self._dialled(agent, linkedid, detail["status"], detail["at"])
 
     def _desk(self, agent: str) -> _Desk:
         return self._desks.setdefault(agent, _Desk())

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from .clock import iso
+from .clock import iso, parse_iso
 
 STATUSES = ("pending", "dialling", "connected", "failed", "cancelled")
 # What came of an attempt: the caller talked to the agent, did not answer, was busy, could not be
@@ -227,3 +227,31 @@ def call_did(db: sqlite_utils.Database, linkedid: str) -> str | None:
     """The DID the caller dialled, once their call is in the history (the callback's screen shows it)."""
     row = db.execute("SELECT did FROM calls WHERE linkedid = ?", [linkedid]).fetchone()
     return row[0] if row else None
+
+
+def conversation_context(db: sqlite_utils.Database, linkedid: str) -> dict | None:
+    """What the agent's screen says of a callback conversation (an attempt's linkedid): the call the caller
+    asked from and when it began, the request, which try at reaching the caller this is, when they asked
+    and how long they had waited in the queue first; None if the linkedid is no attempt's."""
+    attempt = attempt_by_linkedid(db, linkedid)
+    if attempt is None:
+        return None
+    request = get_request(db, attempt.request_id)
+    assert request is not None
+    # Tries that dialled the caller before this one (an agent who did not pick up dialled nobody).
+    dialled = sum(a.id < attempt.id and a.outcome != "agent_no_answer" for a in attempts_of(db, request.id))
+    row = db.execute("SELECT started_at, caller_number, wait_s FROM calls WHERE linkedid = ?",
+                     [request.linkedid]).fetchone()
+    waited = row[2] if row is not None and row[2] is not None else \
+        round((parse_iso(request.requested_at) - parse_iso(request.queued_at)).total_seconds(), 3)
+    return {"of": request.linkedid, "of_started_at": row[0] if row is not None else None,
+            "of_caller_number": row[1] if row is not None else None,
+            "request": request.id, "attempt": dialled + 1, "number": request.number, "queue": request.queue,
+            "queued_at": request.queued_at, "requested_at": request.requested_at, "waited_s": waited}
+
+
+def conversations(db: sqlite_utils.Database, linkedid: str) -> list[dict]:
+    """The callback conversations of a call (each attempt whose agent was rung), oldest first."""
+    return [{"call": a.linkedid, "request": a.request_id, "agent": a.agent, "started_at": a.started_at,
+             "outcome": a.outcome}
+            for r in requests_of_call(db, linkedid) for a in attempts_of(db, r.id)]

@@ -191,7 +191,8 @@ def export_page(db: sqlite_utils.Database, scope: Scope, limit: int, before: tup
 
 def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
              now: datetime | None = None) -> dict | None:
-    """One call with its recordings, IVR path, timeline and wrap-up; None if missing, foreign or out of the window."""
+    """One call with its recordings, IVR path, timeline, wrap-up and callback conversations; None if missing,
+    foreign or out of the window."""
     where, params = _visible(db, scope, now)
     rows = list(db.query(
         f"SELECT {_CALL_COLUMNS} FROM calls WHERE linkedid = ? AND {where}",  # noqa: S608
@@ -203,6 +204,9 @@ def get_call(db: sqlite_utils.Database, scope: Scope, linkedid: str,
     calls[0]["ivr_path"] = ivr_path(db, linkedid)
     calls[0]["timeline"] = timeline(db, linkedid)
     calls[0]["wrapup"] = get_wrapup(db, linkedid)
+    # The conversations of its callbacks, each with the wrap-up its agent wrote on the desk.
+    calls[0]["callbacks"] = [{**c, "wrapup": get_wrapup(db, c["call"])}
+                             for c in callbacks.conversations(db, linkedid)]
     return calls[0]
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
+from . import callbacks
 from .callers import get_caller
 from .clients import get_client, get_did
 from .clock import now_iso
@@ -98,10 +99,12 @@ def earlier_calls(db: sqlite_utils.Database, client_code: str, numbers: list[str
 
 
 def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, client_code: str | None,
-               caller_number: str | None, queue: str | None, at: str, region: str, did: str | None = None) -> dict:
+               caller_number: str | None, queue: str | None, at: str, region: str, did: str | None = None,
+               callback: dict | None = None) -> dict:
     """Everything the agent's screen shows when the call reaches them: the caller's record and earlier
     calls, the client and its InfoPages (addresses, hours, products, instructions…), the number dialled
-    and its label, the IVR path so far."""
+    and its label, the IVR path so far. A callback conversation (`callback`: store.callbacks'
+    conversation_context) shows the IVR path of the call the caller asked from, and that context."""
     client = get_client(db, client_code) if client_code else None
     numbers: list[str] = []
     e164 = None
@@ -112,6 +115,9 @@ def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, clien
             numbers.append(e164)
         except NumberError:
             pass  # a number that is not one (a test caller's name, say): shown as it came
+    if callback is not None and callback["of_caller_number"] and _same_number(callback["of_caller_number"], e164,
+                                                                             region):
+        numbers.append(callback["of_caller_number"])  # the history keeps the number as the caller's call came
     record = get_caller(db, client.code, e164) if client is not None and e164 else None
     earlier = earlier_calls(db, client.code, list(dict.fromkeys(numbers)), linkedid) if client else []
     # Known: the dnis route has seen the number before, or the history has calls from it.
@@ -128,6 +134,28 @@ def screen_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, clien
         "client": None if client is None else {
             "code": client.code, "name": client.name, "language": client.language,
             "infopages": [section_json(s) for s in list_infopages(db, client.code)]},
-        "ivr_path": ivr_path(db, linkedid),
+        "ivr_path": ivr_path(db, callback["of"] if callback is not None else linkedid),
         "wrapup": get_wrapup(db, linkedid),
+        **({} if callback is None else {"callback": {**callback, "caller": "dialling"}}),
     }
+
+
+def _same_number(number: str, e164: str | None, region: str) -> bool:
+    """Whether the original call came from the number called back (not from a withheld one: the caller
+    keyed another in, and "anonymous" is not theirs to look up)."""
+    try:
+        return e164 is not None and to_e164(number, region) == e164
+    except NumberError:
+        return False
+
+
+def callback_pop(db: sqlite_utils.Database, linkedid: str, agent_id: str, *, client_code: str | None,
+                 at: str, region: str, did: str | None = None) -> dict:
+    """The pop of a callback conversation (an attempt's linkedid) once its agent answered, before the
+    caller is dialled: whom they are calling back, for which call, and that call's IVR path."""
+    context = callbacks.conversation_context(db, linkedid)
+    if context is None:  # not an attempt the store knows: a pop of the conversation as it is
+        return screen_pop(db, linkedid, agent_id, client_code=client_code, caller_number=None, queue=None, at=at,
+                          region=region, did=did)
+    return screen_pop(db, linkedid, agent_id, client_code=client_code or None, caller_number=context["number"],
+                      queue=context["queue"], at=at, region=region, did=did or None, callback=context)

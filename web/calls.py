@@ -16,12 +16,14 @@ from aiohttp import web
 
 from store import NumberError, Scope, Store, calls, to_e164
 from store.call_filter import CallFilter
+from store.callbacks import OUTCOMES
 from store.clients import CLIENT_CODE
 from store.visibility import ClientView, visible_client
 
 from . import apidoc
 from .admin.settings import SETTINGS
 from .auth import scope_of
+from .desk import WRAPUP_SCHEMA
 from .export import csv_response
 from .keys import STORE, USER
 from .query import Query, bad_request, not_found
@@ -186,7 +188,15 @@ OPENAPI_PATHS: dict = {
                     "outcome": {"type": "string"}}}},
                 "timeline": {"type": "array", "items": {"type": "object", "properties": {
                     "at": {"type": "string"}, "kind": {"type": "string"}, "channel": _NULLABLE_STRING,
-                    "detail": {"type": "object"}}}}}}]}),
+                    "detail": {"type": "object"}}}},
+                "callbacks": {"type": "array", "description": "the call's callback conversations, oldest first, "
+                              "each with the wrap-up its agent wrote on the desk", "items": {
+                                  "type": "object", "properties": {
+                                      "call": {"type": "string", "description": "the conversation's linkedid"},
+                                      "request": {"type": "integer"}, "agent": {"type": "string"},
+                                      "started_at": {"type": "string", "format": "date-time"},
+                                      "outcome": {**_NULLABLE_STRING, "enum": [*OUTCOMES, None]},
+                                      "wrapup": WRAPUP_SCHEMA}}}}}]}),
             **apidoc.errors("401", "404"),
         },
     }},

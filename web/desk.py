@@ -1,7 +1,8 @@
 """The agent's desk over HTTP: the agent's own stream of screen pops, and the wrap-up of a call.
 
 `GET /api/agent/events` (agents only) streams, as Server-Sent Events, the pops of the calls that reach
-the logged-in agent's softphone and the end of each — never anyone else's: the stream has no parameter,
+the logged-in agent's softphone (callback conversations included: whether the caller answered) and the end
+of each — never anyone else's: the stream has no parameter,
 the agent is the user's own. `POST /api/calls/{linkedid}/wrapup` sets the disposition code and notes of
 a call that reached that agent; any other call is 404, as for anything they may not see.
 """
@@ -111,8 +112,14 @@ OPENAPI_PATHS: dict = {
         "description": "A `pop` event when a call reaches the agent: the caller's record and earlier calls "
                        "(with their wrap-ups), the client (code, name, language, InfoPages), the number dialled "
                        "and its label, the queue and "
-                       "the IVR path so far; an `ended` event when the call leaves them. On opening, the pop "
-                       "of the call the agent is on, if any. Only the agent's own calls; anyone else gets 404.",
+                       "the IVR path so far; an `ended` event when the call leaves them. A callback "
+                       "conversation pops when the agent answers, before the caller is dialled: its `callback` "
+                       "(`of` the call the caller asked from, `of_started_at`, `request`, `attempt` — the how "
+                       "many-th time the caller is dialled —, `number`, `queue`, `queued_at`, `requested_at`, "
+                       "`waited_s` in the queue, `caller`: dialling, answered or not_reached) and that call's "
+                       "IVR path; a `callback` event (`caller`, the dial `status`, `at`) when the caller answers "
+                       "or is not reached; `ended` (with `caller`) when the agent's leg hangs up. On opening, the "
+                       "pop of the call the agent is on, if any. Only the agent's own calls; anyone else gets 404.",
         "responses": {
             "200": {"description": "The event stream",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},

@@ -4,6 +4,7 @@ what the live listener wrote. Shared by the replay tests and the end-to-end capt
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,3 +36,15 @@ def replay(events: list[dict[str, str]]) -> dict[str, dict]:
             row["timeline"] = [[e.at, e.kind, e.channel, e.detail] for e in record.events]
             rows[s.linkedid] = row
     return rows
+
+
+def stored_row(db: sqlite3.Connection, linkedid: str) -> dict:
+    """The same fields as the live listener wrote them in the store (what a fixture's .expected.json holds)."""
+    call = dict(db.execute(f"SELECT {', '.join(FIELDS)} FROM calls WHERE linkedid = ?",
+                           [linkedid]).fetchone())
+    rec = db.execute("SELECT path FROM recordings WHERE linkedid = ?", [linkedid]).fetchone()
+    events = db.execute("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? ORDER BY at, id",
+                        [linkedid]).fetchall()
+    call["recording"] = rec[0] if rec else None
+    call["timeline"] = [[e["at"], e["kind"], e["channel"], json.loads(e["detail"])] for e in events]
+    return call

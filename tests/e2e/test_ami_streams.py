@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ami.capture import capture
-from tests.ami.replay import FIELDS, load_stream, replay
+from tests.ami.replay import load_stream, replay, stored_row
 from tests.support import wait_for
 
 from .agents import SippAgent, answers, attended_transfers, blind_transfers, rings_without_answer
@@ -87,14 +87,7 @@ SCENARIOS = {
 
 def _row(system: System, linkedid: str) -> dict:
     with system.db() as db:
-        call = dict(db.execute(f"SELECT {', '.join(FIELDS)} FROM calls WHERE linkedid = ?",
-                               [linkedid]).fetchone())
-        rec = db.execute("SELECT path FROM recordings WHERE linkedid = ?", [linkedid]).fetchone()
-        events = db.execute("SELECT at, kind, channel, detail FROM call_events WHERE linkedid = ? ORDER BY at, id",
-                            [linkedid]).fetchall()
-    call["recording"] = rec[0] if rec else None
-    call["timeline"] = [[e["at"], e["kind"], e["channel"], json.loads(e["detail"])] for e in events]
-    return call
+        return stored_row(db, linkedid)
 
 
 def _in_order(wanted: tuple[str, ...], kinds: list[str]) -> bool:

@@ -9,9 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,60 +19,19 @@ from tests.support import wait_for
 
 from .agents import SippAgent, agent_account, answers, blind_transfers
 from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, BIN, DEMO_PASSWORD, OTHER_PASSWORD, System
+from .desk_stream import INFOPAGES, LOGINS, PASSWORD, follow
 from .sipp import keypress_scenario
 
 pytestmark = pytest.mark.asterisk
 
-PASSWORD = "desk-password-1"
 NUMBER = "5145557001"  # the caller of both calls
 QUEUE = [1.5, "1", 2.0, "1"]  # French, then the reception queue (ivr/examples/demo.yaml)
-INFOPAGES = {"sections": [{"kind": "instructions", "title": {"fr": "Consignes", "en": "Instructions"},
-                           "body": {"fr": "Urgence : fuite d'eau, appeler le technicien de garde.",
-                                    "en": "Emergency: water leak, call the on-call technician."}}]}
-
-
-@dataclass
-class Stream:
-    """An SSE stream read in a thread: its events as (kind, data)."""
-    events: list[tuple[str, dict]] = field(default_factory=list)
-    received: list[float] = field(default_factory=list)  # when each event was read (epoch seconds)
-    comments: int = 0
-    status: int = 0
-
-    def kinds(self) -> list[str]:
-        return [kind for kind, _ in self.events]
-
-
-def follow(system: System, token: str) -> Stream:
-    stream = Stream()
-    request = urllib.request.Request(system.web + "/api/agent/events", headers={"Authorization": f"Bearer {token}"})
-
-    def read() -> None:
-        with urllib.request.urlopen(request, timeout=120) as resp:
-            stream.status = resp.status
-            kind, data = "message", ""
-            for raw in resp:
-                line = raw.decode().rstrip("\n")
-                if line.startswith(":"):
-                    stream.comments += 1
-                elif line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: "):
-                    data += line[6:]
-                elif not line and data:
-                    stream.received.append(time.time())
-                    stream.events.append((kind, json.loads(data)))
-                    kind, data = "message", ""
-
-    threading.Thread(target=read, daemon=True).start()
-    wait_for(lambda: stream.comments or stream.events, 10, "the stream's first line")
-    return stream
 
 
 @pytest.fixture(scope="module")
 def desk(system: System) -> Iterator[System]:
-    for login, agent in (("alice101", "101"), ("bruno102", "102")):
-        agent_account(system, login, agent, PASSWORD)  # tests/e2e/test_script.py uses 101's too
+    for agent, login in LOGINS.items():
+        agent_account(system, login, agent, PASSWORD)  # tests/e2e/test_script.py and test_overflow.py too
     system.cli("users", "add", "sophie", "--role", "supervisor", "--agent", "109", "--password-stdin",
                stdin=PASSWORD + "\n")
     system.cli("contacts", "infopages", "1000", "--set", "-", stdin=json.dumps(INFOPAGES))

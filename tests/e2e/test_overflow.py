@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 import subprocess
 import tempfile
@@ -20,16 +21,19 @@ import pytest
 from store import connect
 from store.clock import parse_iso
 from store.queues import Queue, get_queue, save_queue
+from tests.ami.replay import load_stream, replay, stored_row
 from tests.support import wait_for
 
 from .agents import SippAgent, answers, busy, rings_without_answer, start_uas
-from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, System
+from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, BIN, System
+from .desk_stream import INFOPAGES, agent_login, follow
 from .sipp import keypress_scenario
 
 pytestmark = pytest.mark.asterisk
 
 QUEUE = "1000-accueil"
 TO_QUEUE = [1.5, "1", 2.0, "1"]  # French, then the reception queue (ivr/examples/demo.yaml)
+FIXTURES = Path(__file__).parents[1] / "ami" / "fixtures" / "streams"  # tests/ami/fixtures/README.md
 
 
 @pytest.fixture
@@ -105,6 +109,30 @@ def work(system: System) -> Path:
     return Path(tempfile.mkdtemp(dir=system.sandbox_dir.parent, prefix="overflow-"))
 
 
+def _capture(system: System, out: Path) -> subprocess.Popen[bytes]:
+    """The listener's AMI stream recorded into `out` (logged in once this returns) until killed."""
+    ami = subprocess.Popen([str(BIN / "permanence"), "ami", "capture", str(out), "--seconds", "120"],
+                           env=system.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return ami
+
+
+def _stop(ami: subprocess.Popen[bytes]) -> None:
+    ami.kill()
+    ami.wait(10)
+
+
+def _replayed_as_written(system: System, capture: Path, conversation: str, fixture: str) -> None:
+    """The callback conversation's stream replayed gives the row the live listener wrote; with
+    CAPTURE_AMI_FIXTURES=1 it is kept as the screen pop tests' fixture (tests/ami/fixtures/streams)."""
+    with system.db() as db:
+        written = stored_row(db, conversation)
+    assert replay(load_stream(capture))[conversation] == written
+    if os.environ.get("CAPTURE_AMI_FIXTURES") == "1":
+        (FIXTURES / f"{fixture}.jsonl").write_text(capture.read_text(encoding="utf-8"), encoding="utf-8")
+        (FIXTURES / f"{fixture}.expected.json").write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
+
+
 def test_no_agent_logged_in_overflows_to_the_queue_it_names_then_to_a_message(system, queue, work):
     # Nobody is registered: the reception queue refuses the caller (JOINEMPTY) and sends them to the
     # team leaders' queue, empty too, whose own overflow (the default) is a message.
@@ -177,10 +205,14 @@ def test_a_caller_arriving_at_a_full_queue_overflows(system, queue, work):
 def test_an_accepted_callback_calls_the_agent_then_the_caller_in_one_recorded_conversation(system, queue, work):
     # Agent 101 is logged in but paused: the caller waits, hears the offer after 4 s and presses 1.
     queue(callback_offer=True, callback_after_s=4, callback_key="1")
+    system.cli("contacts", "infopages", "1000", "--set", "-", stdin=json.dumps(INFOPAGES))
+    desks = {agent_id: follow(system, agent_login(system, agent_id)) for agent_id in ("101", "102")}
     agent = SippAgent(system, "101", AGENT_SECRETS["101"], work)
     agent.start(answers("101", ring_ms=500, talk_ms=12000))  # ~4 s of it before the caller answers
     _listening(agent.port)
     callee: subprocess.Popen[str] | None = None
+    ami: subprocess.Popen[bytes] | None = None
+    capture = work / "callback.jsonl"
     try:
         paused = system.sandbox("rx", f"queue pause member PJSIP/101 queue {QUEUE} reason test")
         assert paused.returncode == 0, paused.stdout + paused.stderr
@@ -200,6 +232,7 @@ def test_an_accepted_callback_calls_the_agent_then_the_caller_in_one_recorded_co
         assert abs(joined.total_seconds()) < 1.5, (request["queued_at"], original["queued_at"])
 
         # The agent comes back: the back end calls them, then the caller.
+        ami = _capture(system, capture)
         unpaused = system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
         assert unpaused.returncode == 0, unpaused.stdout + unpaused.stderr
         token = _admin(system)
@@ -215,17 +248,41 @@ def test_an_accepted_callback_calls_the_agent_then_the_caller_in_one_recorded_co
         assert talked.returncode == 0, f"agent 101:\n{talked.stdout[-2000:]}"
         out, err = callee.communicate(timeout=30)
         assert callee.returncode == 0, f"callee:\n{out[-2000:]}\n{err[-2000:]}"
+        wait_for(lambda: "ended" in desks["101"].kinds(), 20, "the end of the callback on 101's desk")
     finally:
         agent.stop()
         if callee is not None and callee.poll() is None:
             callee.kill()
             callee.communicate(timeout=10)
+        if ami is not None:
+            _stop(ami)
         system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
 
     steps = [(e["kind"], e["detail"].get("agent"), e["detail"].get("outcome")) for e in detail["timeline"]
              if e["kind"].startswith("callback_")]
     assert steps == [("callback_requested", None, None), ("callback_attempt", "101", None),
                      ("callback_outcome", "101", "connected")]
+    # Agent 101's desk: the pop as soon as it answered, before the caller did, with whom it calls back and
+    # what the caller went through on the call they asked from; then the caller's answer, then the end.
+    # Agent 102's desk hears nothing of it.
+    assert desks["101"].kinds() == ["pop", "callback", "ended"], desks["101"].events
+    assert desks["102"].events == [] and desks["102"].status == 200
+    (_, pop), (_, answered), (_, ended) = desks["101"].events
+    assert (pop["linkedid"], pop["agent"], pop["queue"]) == (conversation, "101", QUEUE)
+    assert pop["caller"]["number"] == "+15145552003"
+    assert (pop["client"]["code"], pop["client"]["name"]) == ("1000", "Plomberie Démo")
+    assert pop["client"]["infopages"] == INFOPAGES["sections"]
+    assert pop["ivr_path"] == original["ivr_path"] and [s["digit"] for s in pop["ivr_path"] if s["digit"]] == [
+        "1", "1"]  # French, then the queue: the original call's
+    callback = pop["callback"]
+    assert (callback["of"], callback["attempt"], callback["number"], callback["caller"]) == (
+        original["linkedid"], 1, "+15145552003", "dialling")
+    assert callback["requested_at"] == request["requested_at"] and callback["queued_at"] == request["queued_at"]
+    assert callback["of_started_at"] == original["started_at"] and callback["waited_s"] == original["wait_s"]
+    assert (answered["linkedid"], answered["caller"], answered["status"]) == (conversation, "answered", "ANSWER")
+    assert parse_iso(pop["at"]) < parse_iso(answered["at"])  # popped before the caller was reached
+    assert desks["101"].received[0] < desks["101"].received[1]
+    assert (ended["linkedid"], ended["caller"]) == (conversation, "answered") and int(ended["talk_s"]) > 3
     # One conversation: the agent's leg and the caller's share the callback's linkedid; recorded.
     call = wait_for(lambda: _detail(system, token, conversation) if conversation in _linkedids(system, token)
                     else None, 20, "the callback conversation in the history")
@@ -250,15 +307,31 @@ def test_an_accepted_callback_calls_the_agent_then_the_caller_in_one_recorded_co
                           [original["linkedid"] + "-cb%"]).fetchone()[0]
     assert tuple(status) == ("connected", 1)
     assert rows == 1
+    _replayed_as_written(system, capture, conversation, "callback_connected")
+
+    # The agent's wrap-up from the desk lands on the conversation, and the original call shows it.
+    alice = agent_login(system, "101")
+    status, _, body = system.request("POST", f"/api/calls/{conversation}/wrapup", token=alice,
+                                     body={"code": "information_given", "notes": "Rappelée : devis envoyé"})
+    assert status == 200, body
+    assert _detail(system, token, conversation)["wrapup"]["notes"] == "Rappelée : devis envoyé"
+    [told] = _detail(system, token, original["linkedid"])["callbacks"]
+    assert (told["call"], told["agent"], told["outcome"]) == (conversation, "101", "connected")
+    assert (told["wrapup"]["code"], told["wrapup"]["notes"]) == ("information_given", "Rappelée : devis envoyé")
+    assert system.request("POST", f"/api/calls/{conversation}/wrapup", token=agent_login(system, "102"),
+                          body={"code": "complaint"})[0] == 404  # not 102's
 
 
 def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(system, queue, work):
     # The offer accepted as above; when agent 101 calls back, the caller's phone answers busy.
     queue(callback_offer=True, callback_after_s=4, callback_key="1")
+    desks = {agent_id: follow(system, agent_login(system, agent_id)) for agent_id in ("101", "102")}
     agent = SippAgent(system, "101", AGENT_SECRETS["101"], work)
     agent.start(answers("101", ring_ms=500, talk_ms=30000))
     _listening(agent.port)
     callee: subprocess.Popen[str] | None = None
+    ami: subprocess.Popen[bytes] | None = None
+    capture = work / "callback-busy.jsonl"
     request_id = None
     try:
         paused = system.sandbox("rx", f"queue pause member PJSIP/101 queue {QUEUE} reason test")
@@ -269,6 +342,7 @@ def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(syste
         with system.db() as db:
             request_id = db.execute("SELECT id FROM callback_requests WHERE linkedid = ?",
                                     [original["linkedid"]]).fetchone()[0]
+        ami = _capture(system, capture)
         system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
         token = _admin(system)
 
@@ -282,6 +356,7 @@ def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(syste
         assert rung.returncode == 0, f"agent 101:\n{rung.stdout[-2000:]}"
         out, err = callee.communicate(timeout=30)
         assert callee.returncode == 0, f"callee:\n{out[-2000:]}\n{err[-2000:]}"
+        wait_for(lambda: "ended" in desks["101"].kinds(), 20, "the end of the callback on 101's desk")
         with system.db() as db:
             request = dict(db.execute("SELECT status, attempts, next_attempt_at, updated_at FROM callback_requests "
                                       "WHERE id = ?", [request_id]).fetchone())
@@ -290,6 +365,8 @@ def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(syste
         if callee is not None and callee.poll() is None:
             callee.kill()
             callee.communicate(timeout=10)
+        if ami is not None:
+            _stop(ami)
         system.sandbox("rx", f"queue unpause member PJSIP/101 queue {QUEUE}")
         if request_id is not None:  # no later attempt during the other tests
             with system.db() as db:
@@ -303,3 +380,12 @@ def test_a_callback_that_finds_the_caller_busy_is_kept_for_a_later_attempt(syste
     assert conversation["disposition"] == "failed"  # the caller was not reached
     assert [e["detail"].get("status") for e in conversation["timeline"] if e["kind"] == "callback"] == [
         "AGENT", "BUSY"]
+    # The desk popped the callback, then said the caller was not reached (busy), then the end.
+    assert desks["101"].kinds() == ["pop", "callback", "ended"], desks["101"].events
+    assert desks["102"].events == []
+    (_, pop), (_, dialled), (_, ended) = desks["101"].events
+    assert pop["linkedid"] == told["call"] and pop["callback"]["of"] == original["linkedid"]
+    assert pop["caller"]["number"] == "+15145552006" and pop["callback"]["attempt"] == 1
+    assert (dialled["caller"], dialled["status"]) == ("not_reached", "BUSY")
+    assert (ended["caller"], ended["talk_s"]) == ("not_reached", "")
+    _replayed_as_written(system, capture, told["call"], "callback_busy")

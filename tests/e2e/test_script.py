@@ -18,9 +18,10 @@ from tests.support import wait_for
 
 from .agents import SippAgent, agent_account, answers
 from .conftest import ADMIN_PASSWORD, AGENT_SECRETS, DEMO_PASSWORD, OTHER_PASSWORD, System
+from .desk_stream import PASSWORD, follow
 from .dtmf import write_keypresses
 from .sipp import keypress_scenario
-from .test_desk import PASSWORD, QUEUE, follow
+from .test_desk import QUEUE
 from .test_dispatch_phone import (
     _ANSWER_PRESS_1,
     _INVITE,

@@ -18,7 +18,9 @@ from .render import AGENT, Page, html_operation, page
 LABEL_KEYS = (
     "desk.connecting", "desk.connected", "desk.reconnecting", "desk.waiting", "desk.ended", "desk.saved",
     "desk.unknown_caller", "desk.known_caller", "desk.no_earlier", "desk.no_infopages", "desk.no_ivr",
-    "desk.save_failed", "script.choose", "script.yes", "script.no", "script.required", "script.taken", "script.already",
+    "desk.save_failed", "desk.callback_of", "desk.callback_asked", "desk.callback_dialling", "desk.callback_answered",
+    "desk.callback_not_reached",
+    "script.choose", "script.yes", "script.no", "script.required", "script.taken", "script.already",
     *(f"script.error_{kind}" for kind in KINDS if kind != "required"),
     "script.refused", "script.failed", "script.language", "calls.caller", "calls.client", "calls.queue", "call.at",
     *(f"disposition.{d}" for d in ("answered", "abandoned_ivr", "abandoned_queue", "voicemail", "closed_hours",

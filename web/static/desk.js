@@ -1,6 +1,9 @@
 // The agent's desk: each `pop` event of GET /api/agent/events (Server-Sent Events: this agent's own
 // calls only) fills the pop — caller, client, InfoPages, earlier calls, IVR path — and points the
 // wrap-up form at that call; `ended` says the call is over (the form stays, to finish the notes).
+// A callback's pop (pop.callback) shows a banner — the agent is calling the caller back: which call,
+// which attempt, when they asked, how long they had waited — and each `callback` event whether the
+// caller answered or was not reached.
 // Text only (textContent): nothing from the stream is parsed as HTML. EventSource reconnects itself.
 "use strict";
 (function () {
@@ -26,6 +29,14 @@
     if (className) node.className = className;
     return node;
   };
+  const fill = (key, values) => labels[key].replace(/\{(\w+)\}/g, (all, name) => (name in values ? values[name] : all));
+  const callerSays = (caller, status) => {
+    const line = $("pop-callback-caller");
+    const key = { answered: "desk.callback_answered", not_reached: "desk.callback_not_reached" }[caller];
+    line.textContent = fill(key || "desk.callback_dialling", { status: status || "" });
+    line.className = caller || "dialling";
+    desk.dataset.callbackCaller = caller || "dialling";
+  };
   const say = (text, className) => {
     result.textContent = text;
     result.className = className;
@@ -37,6 +48,17 @@
     desk.dataset.linkedid = pop.linkedid;
     const caller = pop.caller || {};
     $("pop-caller").textContent = [caller.number || "—", caller.name ? `(${caller.name})` : ""].join(" ").trim();
+    const callback = pop.callback;
+    $("pop-callback").hidden = !callback;
+    if (callback) {
+      $("pop-callback-of").textContent = fill("desk.callback_of", {
+        at: when(callback.of_started_at), request: callback.request, attempt: callback.attempt });
+      $("pop-callback-asked").textContent = fill("desk.callback_asked", {
+        at: when(callback.requested_at), waited: Math.round(callback.waited_s) });
+      callerSays(callback.caller, callback.caller_status);
+    } else {
+      delete desk.dataset.callbackCaller;
+    }
     const client = pop.client;
     $("pop-client").textContent = client ? `${client.code} — ${client.name} (${client.language})` : "—";
     $("pop-queue").textContent = pop.queue || "—";
@@ -120,6 +142,10 @@
   source.addEventListener("open", () => setStatus("desk.connected", "connected"));
   source.addEventListener("error", () => setStatus("desk.reconnecting", "reconnecting"));
   source.addEventListener("pop", (event) => show(JSON.parse(event.data)));
+  source.addEventListener("callback", (event) => {
+    const data = JSON.parse(event.data);
+    if (data.linkedid === linkedid) callerSays(data.caller, data.status);
+  });
   source.addEventListener("ended", (event) => {
     const data = JSON.parse(event.data);
     if (data.linkedid !== linkedid) return;
