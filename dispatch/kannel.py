@@ -2,7 +2,9 @@
 
 bearerbox talks to the SMS centre (SMPP, or Kannel's fake SMSC in tests), smsbox serves sendsms and
 hands each SMS that comes in to its sms-service, whose get-url is our /api/sms/inbound with the shared
-secret. The file is written with the secrets in it, readable by its owner only, never kept in git.
+secret. Every dispatch SMS asks for delivery reports (dlr-mask, dlr-url): smsbox calls our
+/api/sms/delivery with the same secret, the attempt's id and the report's type. The file is written with
+the secrets in it, readable by its owner only, never kept in git.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from store.sms_delivery import REPORTS
+
 SENDSMS_TIMEOUT = 10.0
 MAX_PARTS = 3  # a long message goes as up to 3 concatenated SMS
 INBOUND_RETRIES, INBOUND_RETRY_S = 30, 2  # smsbox's retries of a reply the web app did not take
+# The reports asked for: the SMS centre took it (8) or refused it (16), the phone got it (1) or never will (2).
+DLR_MASK = sum(REPORTS)
 
 
 class SmsError(RuntimeError):
@@ -34,7 +40,7 @@ class KannelSettings:
     admin_password: str
     smsbox_port: int
     inbound_url: str  # /api/sms/inbound, without the token
-    inbound_token: str
+    inbound_token: str  # also the delivery reports' token
     directory: Path  # logs and the message store
     smsc: str = "fake"
     fake_port: int = 13010
@@ -42,6 +48,18 @@ class KannelSettings:
     smpp_port: int = 2775
     smpp_system_id: str = ""
     smpp_password: str = ""
+    delivery_url: str = ""  # /api/sms/delivery, without its query; empty: beside inbound_url
+
+    @property
+    def reports_url(self) -> str:
+        """Where smsbox sends the delivery reports: delivery_url, or the same web app as the replies."""
+        return self.delivery_url or self.inbound_url.rsplit("/", 1)[0] + "/delivery"
+
+    def dlr_url(self, attempt_id: int) -> str:
+        """The dlr-url of one attempt's SMS: the shared token and the attempt's id, then Kannel's escapes
+        for the report's type (%d) and the SMS centre's answer (%A), which smsbox fills in."""
+        query = urlencode({"token": self.inbound_token, "attempt": attempt_id})
+        return f"{self.reports_url}?{query}&status=%d&reply=%A"
 
 
 def _quote(value: object) -> str:
@@ -111,13 +129,16 @@ class SmsGateway:
     def url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.sendsms_port}/cgi-bin/sendsms"
 
-    async def send(self, to: str, text: str) -> str:
-        """Hand an SMS to Kannel; its answer ("0: Accepted for delivery"), or SmsError."""
+    async def send(self, to: str, text: str, attempt_id: int | None = None) -> str:
+        """Hand an SMS to Kannel; its answer ("0: Accepted for delivery"), or SmsError. The SMS of a
+        dispatch attempt asks for its delivery reports."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SENDSMS_TIMEOUT))
         s = self.settings
         params = {"username": s.sendsms_user, "password": s.sendsms_password, "from": s.sender, "to": to,
                   "text": text, "charset": "UTF-8", "coding": "2" if _needs_ucs2(text) else "0"}
+        if attempt_id is not None:
+            params |= {"dlr-mask": str(DLR_MASK), "dlr-url": s.dlr_url(attempt_id)}
         try:
             async with self._session.get(self.url, params=params) as response:
                 answer = (await response.text()).strip()

@@ -44,7 +44,9 @@ class PhoneUnanswered(PhoneError):
 
 
 class SmsSender(Protocol):
-    async def send(self, to: str, text: str) -> str: ...
+    async def send(self, to: str, text: str, attempt_id: int | None = None) -> str:
+        """Send; the attempt's id goes with the SMS so its delivery reports name it."""
+        ...
 
 
 class EmailSender(Protocol):
@@ -216,7 +218,8 @@ class Dispatcher:
             if attempt.channel == "sms":
                 assert self.channels.sms is not None and attempt.code is not None
                 detail = await self.channels.sms.send(
-                    attempt.recipient or "", texts.sms(language, plan.client_name, message.text, attempt.code))
+                    attempt.recipient or "", texts.sms(language, plan.client_name, message.text, attempt.code),
+                    attempt_id=attempt.id)
             elif attempt.channel == "email":
                 assert self.channels.email is not None and plan.token is not None
                 link = f"{self.channels.public_url.rstrip('/')}/api/messages/confirm/{plan.token}"

@@ -125,6 +125,10 @@ def _validate_dispatch(config: Config, where: str) -> None:
         if secret and (len(secret) < 12 or not secret.isascii() or not secret.isalnum()):
             raise ConfigError(f"{where}: [sms] {name} must be 12 letters or digits at least (it goes into URLs "
                               "and Kannel's configuration)")
+    if sms.delivery_url and (not sms.delivery_url.startswith(("http://", "https://"))
+                             or any(c in sms.delivery_url for c in "?#%")):
+        raise ConfigError(f"{where}: [sms] delivery_url must be an http:// or https:// URL without a query "
+                          f"(the token, the attempt and Kannel's %d and %A are added), got {sms.delivery_url!r}")
     if email.security not in ("starttls", "tls", "none"):
         raise ConfigError(f"{where}: [email] security must be starttls, tls or none, got {email.security!r}")
     if email.host and "@" not in email.sender:

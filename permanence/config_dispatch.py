@@ -24,6 +24,8 @@ class SmsConfig:
     inbound_token: str = ""
     # Where Kannel reaches the web app for the replies.
     inbound_url: str = "http://127.0.0.1:8080/api/sms/inbound"
+    # Where Kannel sends each SMS's delivery reports (with inbound_token); empty: beside inbound_url.
+    delivery_url: str = ""
     # The SMS centre: "fake" (Kannel's test SMSC: fakesmsc connects to fake_port) or "smpp".
     smsc: str = "fake"
     fake_port: int = 13010

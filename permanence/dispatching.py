@@ -20,7 +20,8 @@ def kannel_settings(config: Config) -> KannelSettings:
         sendsms_password=s.sendsms_password, admin_port=s.admin_port, admin_password=s.admin_password,
         smsbox_port=s.smsbox_port, inbound_url=s.inbound_url, inbound_token=s.inbound_token,
         directory=Path(s.kannel_dir).resolve(), smsc=s.smsc, fake_port=s.fake_port, smpp_host=s.smpp_host,
-        smpp_port=s.smpp_port, smpp_system_id=s.smpp_system_id, smpp_password=s.smpp_password)
+        smpp_port=s.smpp_port, smpp_system_id=s.smpp_system_id, smpp_password=s.smpp_password,
+        delivery_url=s.delivery_url)
 
 
 def mail_settings(config: Config) -> MailSettings:

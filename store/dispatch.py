@@ -61,12 +61,13 @@ def current(db: sqlite_utils.Database, message_id: int) -> Message | None:
 
 def end_step(db: sqlite_utils.Database, message: Message, at: str) -> None:
     """The running step's time is up: 'no_reply' goes to the history unless the step has ended already
-    (its attempt failed, nobody answered the phone)."""
+    (its attempt failed, nobody answered the phone, the SMS was rejected or not delivered)."""
     if message.status != "dispatching" or message.step is None:
         return
     ended = db.execute(
         "SELECT 1 FROM message_history WHERE message_id = ? AND step = ? "
-        "AND result IN ('failed', 'no_reply', 'no_answer', 'not_confirmed', 'confirmed')",
+        "AND result IN ('failed', 'no_reply', 'no_answer', 'not_confirmed', 'confirmed', 'sms_undelivered', "
+        "'sms_rejected')",
         [message.id, message.step]).fetchone()
     if ended is None:
         add_history(db, message.id, message.steps[message.step].channel, "no_reply", at=at, step=message.step)
@@ -115,20 +116,21 @@ def attempt_failed(db: sqlite_utils.Database, attempt: Attempt, at: str, detail:
     """The channel refused the attempt ('failed'), or the phone was not answered ('no_answer'): so marked,
     and its step ends now (the next look moves on)."""
     db.execute("UPDATE message_history SET result = ?, detail = ? WHERE id = ?", [result, detail[:500], attempt.id])
-    _end_now(db, attempt, at)
+    end_now(db, attempt, at)
 
 
 def attempt_ended(db: sqlite_utils.Database, attempt: Attempt, result: str, at: str, detail: str = "") -> bool:
     """The attempt ended without a confirmation while its step still waited (a call hung up before 1 was
     pressed): its outcome goes to the history and the step ends now. False if the step was over already."""
-    if not _end_now(db, attempt, at):
+    if not end_now(db, attempt, at):
         return False
     add_history(db, attempt.message_id, attempt.channel, result, at=at, step=attempt.step,
                 recipient=attempt.recipient, detail=detail)
     return True
 
 
-def _end_now(db: sqlite_utils.Database, attempt: Attempt, at: str) -> bool:
+def end_now(db: sqlite_utils.Database, attempt: Attempt, at: str) -> bool:
+    """The attempt's step ends now (its deadline set to `at`) if its message still waits there."""
     cursor = db.execute("UPDATE messages SET deadline = ? WHERE id = ? AND status = 'dispatching' AND step = ?",
                         [at, attempt.message_id, attempt.step])
     return cursor.rowcount == 1

@@ -74,17 +74,21 @@ class HistoryEntry:
     code: str | None
     deadline: str | None
     detail: str
+    # An SMS attempt's delivery state as the reports said (store.sms_delivery) and when; None otherwise.
+    delivery: str | None = None
+    delivery_at: str | None = None
 
     def as_json(self) -> dict:
         return {"id": self.id, "step": self.step, "channel": self.channel, "recipient": self.recipient,
                 "contact_id": self.contact_id, "at": self.at, "result": self.result,
                 "confirmed_by": self.confirmed_by, "code": self.code, "deadline": self.deadline,
-                "detail": self.detail}
+                "detail": self.detail, "delivery": self.delivery, "delivery_at": self.delivery_at}
 
 
 _COLUMNS = ("id, client_code, linkedid, fields, text, created_at, created_by, status, step, deadline, "
             "confirmed_at, confirmed_by, steps")
-_HISTORY = "id, message_id, step, channel, recipient, contact_id, at, result, confirmed_by, code, deadline, detail"
+_HISTORY = ("id, message_id, step, channel, recipient, contact_id, at, result, confirmed_by, code, deadline, detail, "
+            "delivery, delivery_at")
 
 
 def _row(row: dict) -> Message:

@@ -348,4 +348,12 @@ SERVICE: list[str] = [
     CREATE INDEX agent_states_started ON agent_states(started_at);
     CREATE UNIQUE INDEX agent_states_open ON agent_states(agent_id) WHERE ended_at IS NULL;
     """,
+    # 19: SMS delivery reports (Kannel's DLRs): an SMS attempt's delivery state — accepted by the SMS
+    # centre, delivered to the phone, not delivered, rejected — and when it was reported; each report is
+    # also appended to the history as an entry of its own.
+    """
+    ALTER TABLE message_history ADD COLUMN delivery TEXT
+        CHECK (delivery IS NULL OR delivery IN ('accepted', 'delivered', 'undelivered', 'rejected'));
+    ALTER TABLE message_history ADD COLUMN delivery_at TEXT;
+    """,
 ]

@@ -32,6 +32,7 @@ from . import (
     reports,
     script,
     security,
+    sms_delivery,
     stats,
     supervise,
 )
@@ -119,6 +120,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/dispatch/protocols/{client}", messages.get_protocol)
     app.router.add_put("/api/dispatch/protocols/{client}", messages.put_protocol)
     app.router.add_get("/api/sms/inbound", confirm.sms_inbound)
+    app.router.add_get("/api/sms/delivery", sms_delivery.sms_delivery_report)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", metrics.metrics_endpoint)
     app.router.add_get("/openapi.json", openapi.openapi_json)

@@ -27,9 +27,9 @@ from .ratelimit import Limited
 from .sessions import COOKIE, Credential, digest
 
 # The logins (the API's two and the portal's form without JavaScript, POST /login), and the SMS
-# gateway, with its shared token (web.confirm).
+# gateway's replies and delivery reports, with its shared token (web.confirm, web.sms_delivery).
 PUBLIC = frozenset({("POST", "/api/login"), ("POST", "/api/session"), ("POST", "/login"),
-                    ("GET", "/api/sms/inbound")})
+                    ("GET", "/api/sms/inbound"), ("GET", "/api/sms/delivery")})
 # A dispatch email's confirmation link: its token is the credential (web.confirm).
 PUBLIC_PREFIXES = ("/api/messages/confirm/",)
 # Read by calendar applications, which send no login: the handler takes the feed's own token instead.

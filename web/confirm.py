@@ -44,12 +44,19 @@ def _not_found() -> web.HTTPNotFound:
     return web.HTTPNotFound(text='{"error": "not found"}', content_type="application/json")
 
 
+def require_gateway_token(request: web.Request) -> None:
+    """The SMS gateway's routes want its shared token (`?token=`); a wrong one, none, or none configured
+    is 404, as a route that does not exist — and nothing is read or written."""
+    expected = request.app[MESSAGING].inbound_token
+    given = request.query.get("token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise _not_found()  # no hint that the route exists
+
+
 async def sms_inbound(request: web.Request) -> web.Response:
     """GET /api/sms/inbound?token=&from=&to=&text=: an SMS that came in (a confirmation code, maybe)."""
+    require_gateway_token(request)
     settings = request.app[MESSAGING]
-    given = request.query.get("token", "")
-    if not settings.inbound_token or not hmac.compare_digest(given.encode(), settings.inbound_token.encode()):
-        raise _not_found()  # no hint that the route exists
     try:
         sender = to_e164(request.query.get("from", ""), settings.default_region)
     except NumberError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from store import desk, dispatch, messages, protocols
+from store import desk, dispatch, messages, protocols, sms_delivery
 from store.clock import now_iso
 from store.messages import MessageError
 from store.protocols import ProtocolError
@@ -207,9 +207,16 @@ OPENAPI_SCHEMAS: dict = {
         "recipient": {"type": ["string", "null"]}, "contact_id": {"type": ["integer", "null"]},
         "at": {"type": "string"},
         "result": {"type": "string", "description": "sending, sent, failed, no_reply, no_answer, not_confirmed, "
-                                                    "confirmed, wrong_code, late, alerted, acknowledged"},
+                                                    "confirmed, wrong_code, late, alerted, acknowledged; an SMS's "
+                                                    "delivery reports: sms_accepted (by the SMS centre), "
+                                                    "sms_delivered (to the phone), sms_undelivered, sms_rejected "
+                                                    "(by the SMS centre; detail: what it answered)"},
         "confirmed_by": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]},
-        "deadline": {"type": ["string", "null"]}, "detail": {"type": "string"}}},
+        "deadline": {"type": ["string", "null"]}, "detail": {"type": "string"},
+        "delivery": {"type": ["string", "null"], "enum": [*sms_delivery.STATES, None],
+                     "description": "an SMS attempt's delivery state, from its latest report (a final one is "
+                                    "never replaced by accepted); null before any report and on other entries"},
+        "delivery_at": {"type": ["string", "null"], "description": "when that report came"}}},
 }
 
 

@@ -35,13 +35,14 @@ from . import (
     recordings,
     reports,
     script,
+    sms_delivery,
     stats,
     supervise,
 )
 
 DOCUMENTED: tuple[ModuleType, ...] = (auth, calls, recordings, stats, agents, live, desk, script, supervise, directory,
-                                      oncall, messages, confirm, reports, health, metrics, *pages.DOCUMENTED,
-                                      *admin.DOCUMENTED)
+                                      oncall, messages, confirm, sms_delivery, reports, health, metrics,
+                                      *pages.DOCUMENTED, *admin.DOCUMENTED)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

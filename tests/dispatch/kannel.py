@@ -1,7 +1,9 @@
 """A real Kannel for the tests: bearerbox and smsbox on free ports with the fake SMSC, and Kannel's own
 fakesmsc connected to it — it prints every SMS Kannel sends and injects the SMS a test types (replies).
 
-Its configuration is rendered by dispatch.kannel, as in production; only the SMS centre is the fake one.
+Its configuration is rendered by dispatch.kannel, as in production; only the SMS centre is the fake one, and
+bearerbox refuses the SMS to one number (REFUSED, a black-listed receiver): the fake SMS centre takes every
+SMS, so that is how a test sees Kannel refuse one and report it (16).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ FAKESMSC = "/usr/lib/kannel/test/fakesmsc"  # kannel-extras
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
 SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
 SENDER = "+15145550000"  # the service's own number: the SMS come from it, the replies go to it
+REFUSED = "+15145550666"  # bearerbox refuses every SMS to it (sendsms 403, and a 16 report "NACK/…")
 # One line per SMS (or part of one): "text" as it is; "ucs-2" (coding 2) as its UTF-16 bytes, URL-encoded;
 # "udh <header> data <bytes>" for each part of a concatenated SMS, URL-encoded.
 GOT = re.compile(rb"Got message \d+: <(\S+) (\S+) (\S+) (.*)>$", re.MULTILINE)
@@ -79,6 +82,9 @@ class Kannel:
         self.directory = directory
         self.settings = settings or test_settings(directory, inbound_url)
         self.conf = write(self.settings)
+        text = self.conf.read_text(encoding="utf-8")
+        refuse = f'black-list-receiver-regex = "^[+]{REFUSED[1:]}$"\n'
+        self.conf.write_text(text.replace("group = core\n", "group = core\n" + refuse, 1), encoding="utf-8")
         self.processes: list[subprocess.Popen[bytes]] = []
         self.fake_log = directory / "fakesmsc.log"
         self.fake: subprocess.Popen[bytes] | None = None

@@ -31,6 +31,8 @@ def _load(tmp_path: Path, text: str):
     (SMS.replace("sendsms0123456", "short"), r"\[sms\] sendsms_password must be 12 letters or digits"),
     (SMS.replace("token0123456789", "token-with&amp"), r"\[sms\] inbound_token must be 12 letters or digits"),
     ('[sms]\nsmsc = "modem"\n', r"\[sms\] smsc must be fake or smpp"),
+    ('[sms]\ndelivery_url = "http://127.0.0.1:8080/api/sms/delivery?x=%d"\n', r"\[sms\] delivery_url must be"),
+    ('[sms]\ndelivery_url = "127.0.0.1:8080/api/sms/delivery"\n', r"\[sms\] delivery_url must be"),
     ('[sms]\nhost = "8.8.8.8"\n', r"\[sms\] host"),
     ('[email]\nhost = "smtp.example.org"\n', r"\[email\] sender must be an email address"),
     ('[email]\nsecurity = "ssl"\n', r"\[email\] security must be starttls, tls or none"),
@@ -63,3 +65,13 @@ def test_kannel_config_is_rendered_with_its_secrets_for_its_owner_only(tmp_path:
     refused = subprocess.run([str(BIN / "permanence"), "kannel-config"], env=env, capture_output=True, text=True,
                              check=False, timeout=60)
     assert refused.returncode != 0 and "[sms] sendsms_password is empty" in refused.stderr
+
+
+def test_each_sms_reports_to_the_web_app_beside_the_replies_or_where_delivery_url_says(tmp_path: Path) -> None:
+    from permanence.dispatching import kannel_settings
+
+    beside = kannel_settings(_load(tmp_path, DEMO + SMS))
+    assert beside.dlr_url(42) == ("http://127.0.0.1:8080/api/sms/delivery?token=token0123456789&attempt=42"
+                                  "&status=%d&reply=%A")
+    elsewhere = kannel_settings(_load(tmp_path, DEMO + SMS + 'delivery_url = "https://gw.example/dlr"\n'))
+    assert elsewhere.dlr_url(7).startswith("https://gw.example/dlr?token=token0123456789&attempt=7&")

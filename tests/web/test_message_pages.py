@@ -261,3 +261,35 @@ async def test_a_message_being_dispatched_says_at_which_step_and_until_when(make
     text = await page(api, f"/messages/{message_id}")
     assert re.findall(r'<li data-step="(\d+)" class="current"', text) == ["2"]
     assert 'id="deadline">Étape en cours jusqu&#39;à ' in text
+
+
+async def test_the_timeline_shows_an_sms_delivery_reports_in_both_languages(make_api):
+    from store import dispatch, sms_delivery
+    from store.sms_delivery import Report
+
+    api: Api = await make_api()
+
+    def reported(db) -> int:
+        contact = contacts.add_contact(db, "1000", "Ana Roy", mobile="5145550201", sms=True)
+        message = messages.create_message(db, "1000", "root", at=when(1), text="Fuite d'eau")
+        first = dispatch.begin_step(db, message, 0, when(0.9), recipient="+15145550201", contact_id=contact.id)
+        dispatch.attempt_sent(db, first)
+        sms_delivery.record(db, Report(first.id, "accepted", "ACK/"), when(0.89))
+        sms_delivery.record(db, Report(first.id, "delivered"), when(0.88))
+        sms_delivery.record(db, Report(first.id, "undelivered", "stat:UNDELIV err:001 <b>"), when(0.87))
+        sms_delivery.record(db, Report(first.id, "rejected", "NACK/0x0000000b/Invalid Destination"), when(0.86))
+        return message.id
+
+    message_id = await api.store.write(reported)
+    await login(api, "alice")
+    text = await page(api, f"/messages/{message_id}")
+    assert history(text) == ["sent", "sms_accepted", "sms_delivered", "sms_undelivered", "sms_rejected"]
+    entries = re.findall(r'<li class="result-[^"]*".*?</li>', text, re.S)
+    assert "accepté par le centre SMS" in entries[1] and "Ana Roy" in entries[1] and "ACK/" not in entries[1]
+    assert "remis au téléphone" in entries[2]
+    assert "non remis au téléphone" in entries[3] and "stat:UNDELIV err:001 &lt;b&gt;" in entries[3]
+    assert "refusé par le centre SMS" in entries[4] and "NACK/0x0000000b/Invalid Destination" in entries[4]
+    english = await page(api, f"/messages/{message_id}", headers={"Accept-Language": "en"})
+    for label in ("accepted by the SMS centre", "delivered to the phone", "not delivered to the phone",
+                  "rejected by the SMS centre"):
+        assert label in english, label

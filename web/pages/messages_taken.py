@@ -57,4 +57,8 @@ TAKEN_MESSAGES: dict[str, tuple[str, str]] = {
     "msgs.result_late": ("confirmation trop tardive", "confirmed too late"),
     "msgs.result_alerted": ("répartiteur alerté", "dispatcher alerted"),
     "msgs.result_acknowledged": ("pris en charge", "taken in hand"),
+    "msgs.result_sms_accepted": ("accepté par le centre SMS", "accepted by the SMS centre"),
+    "msgs.result_sms_delivered": ("remis au téléphone", "delivered to the phone"),
+    "msgs.result_sms_undelivered": ("non remis au téléphone", "not delivered to the phone"),
+    "msgs.result_sms_rejected": ("refusé par le centre SMS", "rejected by the SMS centre"),
 }

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from callscript import Script
+from store import sms_delivery
 from store.contacts import Contact
 from store.messages import STATUSES, HistoryEntry, Message
 from store.protocols import ON_CALL
@@ -20,8 +21,9 @@ STATUS_KEYS = {status: f"message.status_{status}" for status in STATUSES}
 CHANNEL_KEYS = {channel: f"msgs.channel_{channel}" for channel in ("sms", "phone", "email", "alert")}
 RESULT_KEYS = {result: f"msgs.result_{result}" for result in (
     "sending", "sent", "failed", "no_reply", "no_answer", "busy", "not_confirmed", "confirmed", "wrong_code", "late",
-    "alerted", "acknowledged")}
-WITH_DETAIL = ("failed", "no_answer", "busy", "not_confirmed", "wrong_code")  # the reason, or what came back
+    "alerted", "acknowledged", *sms_delivery.RESULTS)}
+# The reason, or what came back (a reply's text, the SMS centre's answer to an SMS it refused).
+WITH_DETAIL = ("failed", "no_answer", "busy", "not_confirmed", "wrong_code", "sms_undelivered", "sms_rejected")
 SUMMARY_FIELDS = 3
 SUMMARY_LENGTH = 140
 
