@@ -22,6 +22,7 @@ from . import (
     agents_cli,
     contacts_cli,
     demo,
+    demo_sms,
     ivr_cli,
     prompts_cli,
     queues_cli,
@@ -154,6 +155,8 @@ def cmd_demo_seed(config: Config, args: argparse.Namespace) -> int:
                           curl -s -X POST {web}/api/login \\
                             -d '{{"login": "{demo.DEMO_LOGIN}", "password": "{password}"}}'
   Metrics (Prometheus)    curl -s -H "Authorization: Bearer {config.web.metrics_token}" {web}/metrics
+  SMS (the demo's phones) permanence demo sms-sent          what the dispatch sent
+                          permanence demo sms-reply +15145551234 CODE   a phone's reply
 """)
     return 0
 
@@ -206,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("seed", cmd_demo_seed, "seed a demo client (DID, menu, PIN) and login if the store is empty; print them",
             group)
     p.add_argument("--secrets-file", default="var/demo-secrets", help="where the demo password and PIN are kept")
+    demo_sms.register(group)
     group = add_group(sub, "ami", "the AMI stream")
     p = add("capture", cmd_ami_capture, "record the AMI events to a JSON Lines file (replay fixtures)", group)
     p.add_argument("out")

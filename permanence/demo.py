@@ -16,7 +16,13 @@ DEMO_CLIENT = "1000"
 DEMO_CLIENT_NAME = "Démo Permanence"
 DEMO_DID = "+15145550100"
 DEMO_LOGIN = "demo"
+DEMO_SMS_SENDER = "+15145550000"  # the service's number in the demo: its SMS come from it, replies go to it
 DEMO_MENU = Path(__file__).resolve().parent.parent / "ivr" / "examples" / "demo.yaml"
+
+
+def _alnum() -> str:
+    """A secret Kannel takes in URLs and its configuration: letters and digits only."""
+    return secrets.token_hex(12)
 
 
 def init_config(path: Path) -> bool:
@@ -35,7 +41,10 @@ def init_config(path: Path) -> bool:
         f"[web]\nmetrics_token = \"{secrets.token_hex(24)}\"\n\n"
         f"[asterisk]\nsoftphone_user = \"agent1\"\nsoftphone_secret = \"{secrets.token_hex(8)}\"\n"
         # the sandbox's /etc/asterisk (scripts/asterisk-sandbox): where the admin API's reload writes
-        "config_dir = \"var/asterisk/etc\"\n",
+        "config_dir = \"var/asterisk/etc\"\n\n"
+        # SMS through a real Kannel whose SMS centre is Kannel's fake one (`permanence demo sms-gateway`)
+        f"[sms]\nsender = \"{DEMO_SMS_SENDER}\"\nsendsms_password = \"{_alnum()}\"\n"
+        f"admin_password = \"{_alnum()}\"\ninbound_token = \"{_alnum()}\"\n",
         encoding="utf-8",
     )
     path.chmod(0o600)
