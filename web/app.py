@@ -35,6 +35,7 @@ from . import (
     sms_delivery,
     stats,
     supervise,
+    wallboard,
 )
 from .keys import HEALTH_CHECKS, LIVE, ORIGINATOR, POPS, RECORDINGS_DIR, STORE, TOKEN_TTL
 from .live import LiveView, live_stream
@@ -66,7 +67,8 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
              admin_settings: admin.AdminSettings | None = None, pops: desk.PopsView | None = None,
              originator: supervise.SpyOriginator | None = None,
              messaging: messages.MessagingSettings | None = None,
-             agent_presence: agents.AgentPresence | None = None) -> web.Application:
+             agent_presence: agents.AgentPresence | None = None,
+             live_refresh_s: float = wallboard.REFRESH_S) -> web.Application:
     # Request id and latency outermost (they see every answer); who the client is once the guard has
     # read the proxy's headers.
     app = web.Application(middlewares=[access.request_ids, metrics.http_metrics, security.guard, access.identify,
@@ -82,6 +84,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app[HEALTH_CHECKS] = {"store": store.writable, **(health_checks or {})}
     if live is not None:
         app[LIVE] = live
+    app[wallboard.DAYS] = wallboard.QueueDays(store, live_refresh_s)  # the wallboard's day figures, shared
     if pops is not None:
         app[POPS] = pops
     if originator is not None:

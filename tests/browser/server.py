@@ -59,7 +59,8 @@ class PortalServer:
         # the page shows the refusal (the call itself is placed in tests/e2e/test_desk.py).
         originator = Originator("127.0.0.1", self.closed_port, "permanence-originate", "no-asterisk-here", timeout=1.0)
         app = make_app(self.store, self.recordings, live=self.live, security_settings=self._settings, pops=self.pops,
-                       admin_settings=self._admin, originator=originator)
+                       admin_settings=self._admin, originator=originator,
+                       live_refresh_s=1.0)  # the wallboard's day figures: quick to catch up in the tests
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

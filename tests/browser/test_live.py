@@ -31,7 +31,8 @@ def test_the_wallboard_follows_the_live_view(browser, portal):
     page.wait(f"document.querySelector(\"{AGENT_ROW}\")?.dataset.state === 'on_call'")
     page.wait("document.getElementById('count-waiting').textContent === '0'")  # answered: out of the queue
     assert page.text("#live-calls tr[data-linkedid='1790000000.1'] td:nth-child(3)") == "En conversation"
-    assert page.text("#live-queues td.empty") == "Rien pour l'instant."
+    # The queue keeps its row (its agents, its day), nobody waiting in it now.
+    assert (page.text(f"{QUEUE_ROW} td.waiting"), page.text(f"{QUEUE_ROW} td.longest")) == ("0", "—")
     streams = [r for r in page.events()["responses"] if r["url"].endswith("/api/live")]
     assert [r["status"] for r in streams] == [200]
 
@@ -52,6 +53,50 @@ def test_a_paused_agent_shows_its_reason_in_the_viewers_language(browser, portal
         assert page.text(f"{row} td.reason") == lunch
         page.wait("document.querySelector(\"#live-agents tr[data-agent='209'] td.reason\")?.textContent !== ''")
         assert page.text("#live-agents tr[data-agent='209'] td.reason") == unreachable
+
+def test_the_wallboard_shows_each_queues_day_and_flags_one_under_its_target(browser, portal):
+    """Calls the listener wrote today, in shared queues no other test uses (calls of no client: no
+    client's lists or statistics count them): offered, answered, service level against the queue's
+    own threshold, and the warning class on the queue under its target only."""
+    from datetime import UTC, datetime, timedelta
+
+    from store import CallRecord, calls, queues
+    from store.clock import iso
+
+    def seed(db) -> None:
+        queues.save_queue(db, queues.Queue("mur", None, label="Mur", service_level_s=10))
+        queues.save_queue(db, queues.Queue("mur-ok", None, service_level_s=10))
+        started = iso(datetime.now(UTC) - timedelta(seconds=5))
+        for linkedid, queue, disposition, wait in (("1790000300.1", "mur", "answered", 5),
+                                                   ("1790000300.2", "mur", "answered", 30),
+                                                   ("1790000300.3", "mur", "abandoned_queue", 40),
+                                                   ("1790000300.4", "mur-ok", "answered", 3)):
+            calls.save_call(db, CallRecord(linkedid=linkedid, started_at=started, disposition=disposition,
+                                           queue=queue, wait_s=wait, talk_s=90 if disposition == "answered" else None))
+
+    portal._run(portal.store.write(seed)).result(5)
+    page = browser()
+    log_in(page, "sup", "/live")
+    row, ok = "#live-queues tr[data-queue='mur']", "#live-queues tr[data-queue='mur-ok']"
+    page.wait(f"document.querySelector(\"{row} td.offered\")?.textContent === '3'")
+    assert page.text(f"{row} td.queue") == "mur — Mur"
+    assert (page.text(f"{row} td.answered"), page.text(f"{row} td.abandoned")) == ("2", "1")
+    squeeze = "textContent.replace(/\\s/g, '')"
+    # One of three within the queue's 10 s: 33,3 %, under the 80 % target.
+    assert page.eval(f"document.querySelector(\"{row} td.sl\").{squeeze}") == "33,3%"
+    assert page.eval(f"document.querySelector(\"{row}\").classList.contains('warn-sl')") is True
+    assert page.eval(f"document.querySelector(\"{row} td.sl\").classList.contains('below-target')") is True
+    assert page.eval(f"document.querySelector(\"{ok} td.sl\").{squeeze}") == "100%"
+    assert page.eval(f"document.querySelector(\"{ok}\").classList.contains('warn-sl')") is False
+    assert page.text(f"{row} td.aht") == "1 min 30 s"
+    assert page.eval(f"getComputedStyle(document.querySelector(\"{row} td.sl\")).fontWeight") == "600"
+    # English labels from the catalogue.
+    english = browser("en-US")
+    log_in(english, "sup", "/live")
+    english.wait(f"document.querySelector(\"{row} td.offered\")?.textContent === '3'")
+    headers = english.eval("[...document.querySelectorAll('#live-queues thead th')].map(th => th.textContent)")
+    assert {"Today", "Offered", "Service level", "AHT", "Logged in"} <= set(headers)
+
 
 def test_a_client_user_has_no_wallboard(browser):
     page = browser()

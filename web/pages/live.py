@@ -1,5 +1,7 @@
 """The live wallboard (supervisors and admins): an empty frame that web/static/live.js fills from the
-Server-Sent Events of GET /api/live — callers waiting per queue with their wait, calls in progress,
+Server-Sent Events of GET /api/live — a row per queue (callers waiting and the longest wait, its agents
+by state, its day so far: offered, answered, abandoned, service level, waits; flagged when under its
+target or over its threshold), calls in progress,
 agents and their states, the messages whose dispatch reached nobody (an admin takes one in hand), and
 for an agent on a call, listen / whisper / barge buttons (POST
 /api/supervise) when the viewer has a phone. The words the script shows come from the page (data-labels), in the
@@ -20,7 +22,7 @@ LABEL_KEYS = (
     "agent.ready", "agent.ringing", "agent.on_call", "agent.wrap_up", "agent.not_ready",
     "callstate.ringing", "callstate.ivr", "callstate.queued", "callstate.talking",
     "supervise.listen", "supervise.whisper", "supervise.barge", "supervise.placed", "supervise.failed",
-    "live.alert_ack", "live.alert_failed",
+    "live.alert_ack", "live.alert_failed", "wallboard.sl_detail", "wallboard.wait_over",
 )
 
 

@@ -11,6 +11,7 @@ from .messages_queues import QUEUE_MESSAGES
 from .messages_reports import REPORT_MESSAGES
 from .messages_service import SERVICE_MESSAGES
 from .messages_taken import TAKEN_MESSAGES
+from .messages_wallboard import WALLBOARD_MESSAGES
 
 # key: (français, English)
 _PORTAL: dict[str, tuple[str, str]] = {
@@ -261,4 +262,5 @@ def _merged(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-MESSAGES = _merged(_PORTAL, ADMIN_MESSAGES, SERVICE_MESSAGES, QUEUE_MESSAGES, REPORT_MESSAGES, TAKEN_MESSAGES)
+MESSAGES = _merged(_PORTAL, ADMIN_MESSAGES, SERVICE_MESSAGES, QUEUE_MESSAGES, REPORT_MESSAGES, TAKEN_MESSAGES,
+                   WALLBOARD_MESSAGES)

@@ -112,7 +112,8 @@
     const body = table.tBodies[0];
     body.replaceChildren();
     if (!items.length) {
-      cell(body.insertRow(), labels["live.none"], "empty").colSpan = table.tHead.rows[0].cells.length;
+      const columns = [...table.tHead.rows[0].cells].reduce((n, th) => n + th.colSpan, 0);
+      cell(body.insertRow(), labels["live.none"], "empty").colSpan = columns;
     }
     items.forEach((item) => render(body.insertRow(), item));
   };
@@ -120,6 +121,43 @@
     status.textContent = labels[key];
     status.className = `status ${className}`;
   };
+
+  // A queue's row: now (callers waiting, the longest wait), its agents by state, its day so far. The
+  // cues are classes (the page's CSS colours them): `warn-sl` when today's service level is under the
+  // queue's target, `warn-wait` when a caller has waited longer than the queue's threshold.
+  const percent = new Intl.NumberFormat(document.documentElement.lang || undefined,
+    { style: "percent", maximumFractionDigits: 1 });
+  const rate = (value) => (value === null || value === undefined ? "—" : percent.format(value));
+  const seconds = (value) => (value === null || value === undefined ? "—" : duration(Math.round(value)));
+  const count = (value) => (value === null || value === undefined ? "—" : String(value));
+  function queueRow(row, queue) {
+    const day = queue.today;
+    const wait = since(queue.oldest_queued_at);
+    const slBelow = Boolean(day) && day.service_level !== null && day.service_level < day.service_level_target;
+    const waitOver = Boolean(day) && wait !== null && wait > day.service_level_s;
+    row.dataset.queue = queue.queue;
+    row.classList.toggle("warn-sl", slBelow);
+    row.classList.toggle("warn-wait", waitOver);
+    cell(row, queue.label ? `${queue.queue} — ${queue.label}` : queue.queue, "queue");
+    cell(row, String(queue.waiting), "num waiting");
+    const longestCell = cell(row, duration(wait), waitOver ? "num longest over" : "num longest");
+    if (waitOver) longestCell.title = labels["wallboard.wait_over"].replace("{seconds}", day.service_level_s);
+    ["logged_in", "ready", "on_call", "wrap_up", "not_ready"].forEach((state) => {
+      cell(row, String(queue.agents[state]), `num agents ${state}`);
+    });
+    cell(row, count(day && day.offered), "num offered");
+    cell(row, count(day && day.answered), "num answered");
+    cell(row, count(day && day.abandoned), "num abandoned");
+    cell(row, rate(day && day.abandon_rate), "num abandon-rate");
+    const sl = cell(row, rate(day && day.service_level), slBelow ? "num sl below-target" : "num sl");
+    if (day) {
+      sl.title = labels["wallboard.sl_detail"].replace("{answered}", day.answered_within_sl)
+        .replace("{queued}", day.queued).replace("{seconds}", day.service_level_s)
+        .replace("{target}", percent.format(day.service_level_target));
+    }
+    cell(row, seconds(day && day.wait_avg_s), "num wait-avg");
+    cell(row, seconds(day && day.aht_s), "num aht");
+  }
 
   function draw() {
     if (!snapshot) return;
@@ -136,12 +174,7 @@
       cell(row, duration(since(alert.alerted_at)), "num");
       ackButton(row, alert);
     });
-    fill("live-queues", queues, (row, [name, callers]) => {
-      row.dataset.queue = name;
-      cell(row, name);
-      cell(row, String(callers.length), "num waiting");
-      cell(row, duration(longest(callers)), "num");
-    });
+    fill("live-queues", snapshot.board || [], queueRow);
     fill("live-agents", snapshot.agents, (row, agent) => {
       row.dataset.agent = agent.agent_id;
       row.dataset.state = agent.state;
