@@ -98,6 +98,31 @@ def test_the_wallboard_shows_each_queues_day_and_flags_one_under_its_target(brow
     assert {"Today", "Offered", "Service level", "AHT", "Logged in"} <= set(headers)
 
 
+def test_a_caller_waiting_past_the_queues_threshold_flags_its_row(browser, portal):
+    """The longest wait counts up in the page; past the queue's threshold (1 s here) the row is marked."""
+    from store import queues
+
+    portal._run(portal.store.write(lambda db: queues.save_queue(db, queues.Queue(
+        "mur-attente", None, service_level_s=1)))).result(5)
+    page = browser()
+    log_in(page, "sup", "/live")
+    row = "#live-queues tr[data-queue='mur-attente']"
+    page.wait(f"document.querySelector(\"{row}\") !== null")
+    assert page.eval(f"document.querySelector(\"{row}\").classList.contains('warn-wait')") is False
+    linkedid = "1790000310.1"
+    portal.feed({"Event": "Newchannel", "Linkedid": linkedid, "Uniqueid": linkedid, "CallerIDNum": "+15145550310"})
+    portal.feed({"Event": "QueueCallerJoin", "Linkedid": linkedid, "Queue": "mur-attente"})
+    try:
+        page.wait(f"document.querySelector(\"{row} td.waiting\")?.textContent === '1'")
+        page.wait(f"document.querySelector(\"{row}\").classList.contains('warn-wait')")
+        assert page.eval(f"document.querySelector(\"{row} td.longest\").classList.contains('over')") is True
+        assert page.eval(f"document.querySelector(\"{row}\").classList.contains('warn-sl')") is False  # no calls
+    finally:  # the portal's live state is shared: the caller leaves
+        portal.feed({"Event": "Hangup", "Linkedid": linkedid, "Uniqueid": linkedid})
+    page.wait(f"document.querySelector(\"{row} td.waiting\")?.textContent === '0'")
+    assert page.eval(f"document.querySelector(\"{row}\").classList.contains('warn-wait')") is False
+
+
 def test_a_client_user_has_no_wallboard(browser):
     page = browser()
     page.allow_console(r"status of 404")
