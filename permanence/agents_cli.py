@@ -19,7 +19,7 @@ from dialplan import SIP_REALM
 from dialplan.deploy import ControlError
 from store import Store, agents, presence
 
-from .cliutil import CLIError, add_command, add_group, store_db
+from .cliutil import CLIError, add_command, add_group, in_store, store_db
 from .config import Config
 
 
@@ -67,31 +67,19 @@ def cmd_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_remove(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            agents.remove_agent(db, args.id)
-        except agents.AgentError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: agents.remove_agent(db, args.id), agents.AgentError)
     print(f"agent {args.id} removed (and from its queues)")
     return 0
 
 
 def cmd_join(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            agents.add_member(db, args.queue, args.id, args.penalty)
-        except agents.AgentError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: agents.add_member(db, args.queue, args.id, args.penalty), agents.AgentError)
     print(f"agent {args.id} answers queue {args.queue} (penalty {args.penalty})")
     return 0
 
 
 def cmd_leave(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            agents.remove_member(db, args.queue, args.id)
-        except agents.AgentError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: agents.remove_member(db, args.queue, args.id), agents.AgentError)
     print(f"agent {args.id} no longer answers queue {args.queue}")
     return 0
 
@@ -149,21 +137,14 @@ def cmd_reasons(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_reason(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            reason = presence.set_reason(db, args.code, args.fr, args.en, digit=args.digit)
-        except agents.AgentError as exc:
-            raise CLIError(str(exc)) from None
+    reason = in_store(config, lambda db: presence.set_reason(db, args.code, args.fr, args.en, digit=args.digit),
+                      agents.AgentError)
     print(f"{reason.code}\t{reason.digit or '-'}\t{reason.label_fr}\t{reason.label_en}")
     return 0
 
 
 def cmd_reason_remove(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            presence.remove_reason(db, args.code)
-        except agents.AgentError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: presence.remove_reason(db, args.code), agents.AgentError)
     print(f"pause reason {args.code} removed")
     return 0
 

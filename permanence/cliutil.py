@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import sqlite_utils
 
@@ -15,6 +15,7 @@ from store import connect, migrate
 from .config import Config
 
 Command = Callable[..., int]
+T = TypeVar("T")
 
 
 def open_db(config: Config) -> sqlite_utils.Database:
@@ -35,6 +36,16 @@ def store_db(config: Config) -> Iterator[sqlite_utils.Database]:
 
 class CLIError(Exception):
     """A command could not be carried out; the message says why."""
+
+
+def in_store(config: Config, change: Callable[[sqlite_utils.Database], T], *refusals: type[Exception]) -> T:
+    """Run `change` on the store; a refusal of the kinds given (the store's own errors, which say what was
+    wrong) is the command's error, its message unchanged."""
+    with store_db(config) as db:
+        try:
+            return change(db)
+        except refusals as exc:
+            raise CLIError(str(exc)) from None
 
 
 def add_command(parent: argparse._SubParsersAction, name: str, fn: Command, help_text: str) -> argparse.ArgumentParser:

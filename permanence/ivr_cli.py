@@ -10,7 +10,7 @@ from ivr.model import Menu, MenuError
 from recordings.prompts import PromptCatalog
 from store import clients, menus
 
-from .cliutil import CLIError, add_command, add_group, open_db, store_db
+from .cliutil import CLIError, add_command, add_group, in_store, open_db, store_db
 from .config import Config
 
 
@@ -65,11 +65,7 @@ def cmd_apply(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            item = menus.rollback_menu(db, args.menu)
-        except menus.MenuStoreError as exc:
-            raise CLIError(str(exc)) from None
+    item = in_store(config, lambda db: menus.rollback_menu(db, args.menu), menus.MenuStoreError)
     print(f"menu {item.name} back to v{item.version} (next call)")
     return 0
 

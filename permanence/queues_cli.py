@@ -15,7 +15,7 @@ from dialplan.deploy import Report
 from store import Store, queues
 from store.queues import PenaltyRule, Queue
 
-from .cliutil import CLIError, add_command, add_group, store_db
+from .cliutil import CLIError, add_command, add_group, in_store, store_db
 from .config import Config
 from .serve import agent_presence, asterisk_deployer
 
@@ -53,11 +53,7 @@ def _changes(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _save(config: Config, queue: Queue) -> None:
-    with store_db(config) as db:
-        try:
-            queues.save_queue(db, queue)
-        except queues.QueueError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: queues.save_queue(db, queue), queues.QueueError)
 
 
 def describe(queue: Queue) -> str:
@@ -114,11 +110,7 @@ def cmd_show(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_remove(config: Config, args: argparse.Namespace) -> int:
-    with store_db(config) as db:
-        try:
-            queues.remove_queue(db, args.name)
-        except queues.QueueError as exc:
-            raise CLIError(str(exc)) from None
+    in_store(config, lambda db: queues.remove_queue(db, args.name), queues.QueueError)
     print(f"queue {args.name} removed (where something still names it, it takes the defaults)")
     return 0
 
