@@ -22,7 +22,8 @@ from .serve import agent_presence, asterisk_deployer
 # Option name → Queue field, for the settings add and edit take (name and client are positional or apart).
 SETTINGS = ("label", "strategy", "ring_timeout_s", "retry_s", "wrapup_s", "max_callers", "max_wait_s",
             "announce_position", "announce_holdtime", "announce_frequency_s", "music_class", "service_level_s",
-            "overflow_action", "overflow_target", "callback_offer", "callback_after_s", "callback_key")
+            "service_level_pct", "overflow_action", "overflow_target", "callback_offer", "callback_after_s",
+            "callback_key")
 FLAGS = ("announce_position", "announce_holdtime", "callback_offer")
 INTEGERS = tuple(queues.BOUNDS)
 

@@ -22,8 +22,6 @@ from .scope import Scope
 from .stats import StatsQuery, call_stats
 
 SHARED_ZONE = "UTC"  # statistics across clients count in UTC (web/STATS.md)
-# The share of queued calls to answer within the threshold: the contact centres' usual 80/20 target.
-SERVICE_LEVEL_TARGET = 0.8
 COUNTS = ("offered", "answered", "abandoned", "queued")
 FIGURES = ("abandon_rate", "wait_avg_s", "wait_max_s", "asa_s", "aht_s")  # null without calls
 
@@ -72,7 +70,7 @@ def _day(queue: queues.Queue, zone_name: str, start: datetime, row: dict, within
     return {
         "queue": queue.name, "label": queue.label, "client_code": queue.client_code,
         "timezone": zone_name, "since": iso(start),
-        "service_level_s": queue.service_level_s, "service_level_target": SERVICE_LEVEL_TARGET,
+        "service_level_s": queue.service_level_s, "service_level_target": queue.service_level_pct / 100,
         **counts, **{key: row.get(key) for key in FIGURES},
         "answered_within_sl": within, "service_level": _ratio(within, counts["queued"]),
     }

@@ -31,7 +31,7 @@ MAX_PENALTY = 100  # the members' penalty range (store.agents)
 BOUNDS = {
     "ring_timeout_s": (1, 600), "retry_s": (1, 600), "wrapup_s": (0, 3600), "max_callers": (0, 10000),
     "max_wait_s": (0, 86400), "announce_frequency_s": (0, 3600), "service_level_s": (1, 3600),
-    "callback_after_s": (1, 3600),
+    "service_level_pct": (1, 100), "callback_after_s": (1, 3600),
 }
 RULE_AFTER_S = (0, 86400)
 
@@ -82,6 +82,7 @@ class Queue:
     announce_frequency_s: int = 0
     music_class: str = "default"
     service_level_s: int = 20
+    service_level_pct: int = 80  # the target: this share of calls answered within service_level_s (80/20)
     penalty_rules: tuple[PenaltyRule, ...] = ()
     overflow_action: str = "voicemail"  # queue | voicemail | oncall | callback | hangup
     overflow_target: str = ""  # the other queue's name when overflow_action == "queue"

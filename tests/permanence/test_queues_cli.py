@@ -44,9 +44,11 @@ def test_add_edit_list_show_remove(tmp_path, monkeypatch, capsys):
         announce_frequency_s=45, penalty_rules=(PenaltyRule(0, 0), PenaltyRule(30, 5)), overflow_action="queue",
         overflow_target="operators")
     assert _run(config, "add", "operators") == 0
-    assert _run(config, "edit", "1000-accueil", "--ring-timeout-s", "25", "--no-rules") == 0
+    assert _run(config, "edit", "1000-accueil", "--ring-timeout-s", "25", "--no-rules",
+                "--service-level-pct", "90") == 0
     changed = _get(store, "1000-accueil")
     assert (changed.ring_timeout_s, changed.penalty_rules, changed.strategy, changed.wrapup_s) == (25, (), "linear", 12)
+    assert changed.service_level_pct == 90
     assert _run(config, "edit", "1000-accueil", "--shared") == 0
     assert _get(store, "1000-accueil").client_code is None
     capsys.readouterr()
@@ -58,6 +60,7 @@ def test_add_edit_list_show_remove(tmp_path, monkeypatch, capsys):
     assert _run(config, "show", "1000-accueil") == 0
     shown = capsys.readouterr().out.splitlines()
     assert "ring_timeout_s\t25" in shown and "announce_position\tyes" in shown and "rules\t-" in shown
+    assert "service_level_pct\t90" in shown
     assert _run(config, "show", "3000-menu", "--defaults") == 0
     assert "strategy\trrmemory" in capsys.readouterr().out
     assert _run(config, "remove", "1000-accueil") == 0

@@ -26,7 +26,7 @@ def db(tmp_path):
 
 FULL = Queue("1000-accueil", "1000", label=" Accueil ", strategy="leastrecent", ring_timeout_s=20, retry_s=3,
              wrapup_s=10, max_callers=5, max_wait_s=120, announce_position=True, announce_holdtime=True,
-             announce_frequency_s=30, music_class="default", service_level_s=30,
+             announce_frequency_s=30, music_class="default", service_level_s=30, service_level_pct=90,
              penalty_rules=(PenaltyRule(0, 0), PenaltyRule(30, 5), PenaltyRule(60, 10)),
              overflow_action="queue", overflow_target="1000-nuit", callback_offer=True, callback_after_s=45,
              callback_key="#")
@@ -74,6 +74,7 @@ def test_a_name_with_no_row_takes_the_defaults(db):
     ({"announce_position": 1}, "announce_position"), ({"announce_holdtime": "yes"}, "announce_holdtime"),
     ({"announce_frequency_s": 3601}, "announce_frequency_s"), ({"music_class": "a b"}, "music_class"),
     ({"music_class": ""}, "music_class"), ({"service_level_s": 0}, "service_level_s"),
+    ({"service_level_pct": 0}, "service_level_pct"), ({"service_level_pct": 101}, "service_level_pct"),
     ({"penalty_rules": [PenaltyRule(0, 1)]}, "penalty_rules"),
     ({"penalty_rules": (PenaltyRule(-1, 1),)}, "penalty_rules"),
     ({"penalty_rules": (PenaltyRule(0, 101),)}, "penalty_rules"),
@@ -108,7 +109,8 @@ def test_errors_name_the_queue_and_the_rule(db):
     ("name", "Bad"), ("name", "a" * 65), ("client_code", "9999"), ("label", "x" * 129), ("strategy", "random"),
     ("ring_timeout_s", 0), ("retry_s", 0), ("wrapup_s", -1), ("max_callers", -1), ("max_wait_s", -1),
     ("announce_position", 2), ("announce_holdtime", 2), ("announce_frequency_s", -1), ("music_class", "a b"),
-    ("service_level_s", 0), ("penalty_rules", "{}"), ("penalty_rules", "not json"), ("overflow_action", "dial"),
+    ("service_level_s", 0), ("service_level_pct", 0), ("service_level_pct", 101),
+    ("penalty_rules", "{}"), ("penalty_rules", "not json"), ("overflow_action", "dial"),
     ("overflow_target", "x"), ("callback_offer", 2), ("callback_after_s", 0), ("callback_key", "a"),
 ])
 def test_the_schema_refuses_what_validation_refuses(db, column, value):

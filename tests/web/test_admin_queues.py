@@ -14,6 +14,7 @@ from .admin_support import admin_app
 FULL = {"client_code": "1000", "label": "Accueil", "strategy": "leastrecent", "ring_timeout_s": 20, "retry_s": 3,
         "wrapup_s": 10, "max_callers": 5, "max_wait_s": 120, "announce_position": True, "announce_holdtime": True,
         "announce_frequency_s": 30, "music_class": "default", "service_level_s": 30,
+        "service_level_pct": 90,
         "penalty_rules": [{"after_s": 0, "max_penalty": 0}, {"after_s": 30, "max_penalty": 5}],
         "overflow_action": "queue", "overflow_target": "1000-nuit", "callback_offer": True, "callback_after_s": 45,
         "callback_key": "#"}

@@ -24,6 +24,7 @@ QUEUE_MESSAGES: dict[str, tuple[str, str]] = {
     "queues.announce_frequency_s": ("Annonces toutes les (s)", "Announcements every (s)"),
     "queues.music_class": ("Musique d'attente", "Music on hold"),
     "queues.service_level_s": ("Niveau de service (s)", "Service level (s)"),
+    "queues.service_level_pct": ("Objectif de niveau de service (%)", "Service level target (%)"),
     "queues.penalty_rules": ("Règles de compétences (JSON)", "Skill rules (JSON)"),
     "queues.overflow_action": ("Débordement", "Overflow"),
     "queues.overflow_target": ("File de débordement", "Overflow queue"),
