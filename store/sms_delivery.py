@@ -44,8 +44,9 @@ class Report:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a report did: recorded, or unknown (no SMS attempt of that id); ended_step if it ended the
-    attempt's step now (its message was waiting at that step)."""
+    """What a report did: recorded, duplicate (that state was recorded for the attempt already) or unknown
+    (no SMS attempt of that id); ended_step if it ended the attempt's step now (its message was waiting at
+    that step)."""
 
     result: str
     message_id: int | None = None
@@ -81,6 +82,13 @@ def record(db: sqlite_utils.Database, report: Report, at: str) -> Recorded:
     attempt = _sms_attempt(db, report.attempt_id)
     if attempt is None:
         return Recorded("unknown")
+    # The same state again — one report per part of a concatenated SMS, or smsbox retrying a report we
+    # took — says nothing new: the history keeps each state once.
+    if db.execute("SELECT 1 FROM message_history WHERE message_id = ? AND step = ? AND recipient IS ? "
+                  "AND result = ? AND id > ? LIMIT 1",
+                  [attempt.message_id, attempt.step, attempt.recipient, f"sms_{report.state}",
+                   attempt.id]).fetchone():
+        return Recorded("duplicate", attempt.message_id)
     add_history(db, attempt.message_id, "sms", f"sms_{report.state}", at=at, step=attempt.step,
                 recipient=attempt.recipient, detail=report.reply)
     # Reports may come out of order (the SMS centre's acceptance after the phone's receipt): a final

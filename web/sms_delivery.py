@@ -36,6 +36,8 @@ async def sms_delivery_report(request: web.Request) -> web.Response:
     if done.result == "unknown":
         log.warning("sms: a delivery report (%s) for attempt %d, which is no SMS attempt: ignored",
                     report.state, report.attempt_id)
+    elif done.result == "duplicate":
+        log.debug("sms: attempt %d of message %s %s again", report.attempt_id, done.message_id, report.state)
     else:
         log.info("sms: attempt %d of message %s %s%s", report.attempt_id, done.message_id, report.state,
                  ": its step ends now" if done.ended_step else "")

@@ -83,6 +83,19 @@ def test_accepted_then_delivered_is_the_attempts_state_and_both_are_in_the_histo
     assert (stored.status, stored.step, stored.deadline, stored.confirmed_by) == ("dispatching", 0, at(300), None)
 
 
+
+def test_the_same_state_again_is_kept_once(db) -> None:
+    """One report per part of a concatenated SMS, or smsbox trying a report again: the history keeps
+    each state once, with the first one's time."""
+    attempt = _sms_sent(db)
+    for second, state in ((1, "accepted"), (2, "accepted"), (3, "delivered"), (4, "accepted"), (5, "delivered")):
+        done = sms_delivery.record(db, Report(attempt.id, state, "ACK/" if state == "accepted" else ""), at(second))
+        assert done.result == ("recorded" if second in (1, 3) else "duplicate"), (second, done)
+    history = messages.history(db, attempt.message_id)
+    assert [(e.result, e.at) for e in history] == [("sent", at(0)), ("sms_accepted", at(1)),
+                                                   ("sms_delivered", at(3))]
+    assert (history[0].delivery, history[0].delivery_at) == ("delivered", at(3))
+
 def test_a_late_accepted_does_not_replace_a_final_state(db) -> None:
     attempt = _sms_sent(db)
     sms_delivery.record(db, Report(attempt.id, "delivered"), at(1))
