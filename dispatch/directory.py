@@ -1,4 +1,4 @@
-"""Whom a step reaches: the client's on-call contact at that moment, or a named contact."""
+"""Whom a step reaches: the on-call contact of the client's schedule at that moment, or a named contact."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import sqlite_utils
 
 from store import contacts, oncall
 from store.contacts import Contact
+from store.oncall_schedules import DEFAULT
 from store.protocols import ON_CALL
 
 
-def recipient(db: sqlite_utils.Database, client_code: str, to: str | int | None, at: datetime) -> Contact | None:
-    """The contact a step goes to (None: nobody on call, or the contact was removed)."""
+def recipient(db: sqlite_utils.Database, client_code: str, to: str | int | None, at: datetime,
+              schedule: str = DEFAULT) -> Contact | None:
+    """The contact a step goes to (None: nobody on call in that schedule, or the contact was removed)."""
     if to == ON_CALL:
-        return oncall.who_is_on_call(db, client_code, at)
+        return oncall.who_is_on_call(db, client_code, at, schedule)
     if isinstance(to, int):
         return contacts.get_contact(db, client_code, to)
     return None

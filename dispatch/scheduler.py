@@ -25,6 +25,7 @@ from store.clock import iso
 from store.contacts import Contact
 from store.dispatch import Attempt
 from store.messages import Message
+from store.oncall_schedules import DEFAULT as DEFAULT_SCHEDULE
 from store.protocols import ON_CALL
 
 from . import directory, texts
@@ -187,9 +188,11 @@ class Dispatcher:
             if not self.channels.enabled(spec.channel):
                 moves.skip_step(db, m, i, now, f"no {spec.channel} gateway configured")
                 continue
-            contact = directory.recipient(db, m.client_code, spec.to, at)
+            contact = directory.recipient(db, m.client_code, spec.to, at, spec.schedule)
             if contact is None:
-                why = "nobody is on call" if spec.to == ON_CALL else f"no contact {spec.to}"
+                why = (("nobody is on call" if spec.schedule == DEFAULT_SCHEDULE else
+                        f"nobody is on call in schedule {spec.schedule}") if spec.to == ON_CALL
+                       else f"no contact {spec.to}")
                 moves.skip_step(db, m, i, now, why)
                 continue
             address, why = directory.address(spec.channel, contact)

@@ -17,13 +17,15 @@ from ivr.validate import validate
 
 def check_menus(texts: Sequence[tuple[str, str]], *, stored: Collection[str],
                 prompts_for: Callable[[str], PromptExists],
-                has_hours: Callable[[str], bool | None] = lambda client: None) -> list[Menu]:
+                has_hours: Callable[[str], bool | None] = lambda client: None,
+                schedules_of: Callable[[str], Collection[str] | None] = lambda client: None) -> list[Menu]:
     """Parse and validate each (source, YAML text); the menus in the same order, or MenuError listing
     every problem of every text (source, node, field, line).
 
     stored: names of the menus already applied (a submenu may enter them, or one of `texts`);
     prompts_for(client code) answers whether a prompt exists for that client; has_hours(client code)
-    whether the client has business hours for `hours: client` (None: unknown client, not judged here).
+    whether the client has business hours for `hours: client` (None: unknown client, not judged here);
+    schedules_of(client code) the client's on-call schedules an oncall node may name (None: not judged).
     """
     parsed: list[Menu] = []
     problems: list[Problem] = []
@@ -36,7 +38,7 @@ def check_menus(texts: Sequence[tuple[str, str]], *, stored: Collection[str],
     for menu in parsed:
         try:
             validate(menu, prompt_exists=prompts_for(menu.client), known_menus=known,
-                     client_hours=has_hours(menu.client))
+                     client_hours=has_hours(menu.client), schedules=schedules_of(menu.client))
         except MenuError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -35,6 +35,7 @@ from ivr.prompts import PromptError, split_ref
 from store.numbers import is_valid_did
 
 MENU_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+SCHEDULE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # as store/oncall_schedules.py keeps them
 NODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 CLIENT_CODE = re.compile(r"[0-9]{4,5}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
@@ -222,6 +223,8 @@ def _voicemail(node: VoicemailNode, where: Where) -> Iterator[Problem]:
 
 def _oncall(node: OncallNode, where: Where) -> Iterator[Problem]:
     yield from _dialplan_name(node.name, "target", node.target, where)
+    if not SCHEDULE_NAME.fullmatch(node.schedule):
+        yield where(node.name, "schedule", f"bad schedule name {node.schedule!r} (a-z 0-9 -, at most 32)")
 
 
 def _transfer(node: TransferNode, where: Where) -> Iterator[Problem]:

@@ -25,6 +25,7 @@ from ivr.model import (
     Menu,
     MenuNode,
     Node,
+    OncallNode,
     PlayNode,
     QueueNode,
     SubmenuNode,
@@ -247,6 +248,8 @@ class Session:
                 pass  # validation refuses such menus; hand on the number as written
         if isinstance(node, QueueNode):
             extra = {queue_option_variable(name): value for name, value in node.options.items()}
+        if isinstance(node, OncallNode):
+            extra = {v.IVR_ONCALL_SCHEDULE: node.schedule}
         self._log(menu, node.name, node.kind, None, f"exit {node.kind} {target}".rstrip())
         if node.prompt:
             yield Play(node.prompt)

@@ -78,7 +78,7 @@ FIELDS: Mapping[str, Spec] = {
              "closures": (cv.closures, ()), "open": _NEEDED_TEXT, "closed": _NEEDED_TEXT},
     "queue": {"queue": _NEEDED_TEXT, "options": (cv.options, {}), "prompt": _PROMPTS},
     "voicemail": {"mailbox": _NEEDED_TEXT, "prompt": _PROMPTS},
-    "oncall": {"target": _NEEDED_TEXT, "prompt": _PROMPTS},
+    "oncall": {"target": _NEEDED_TEXT, "prompt": _PROMPTS, "schedule": (cv.text, "default")},
     "transfer": {"number": _NEEDED_TEXT, "prompt": _PROMPTS},
     "submenu": {"menu": _NEEDED_TEXT},
     "checkin": {"prompt": _PROMPTS},

@@ -238,6 +238,7 @@ class OncallNode(_ExitNode):
     name: str
     target: str
     prompt: Prompts = ()
+    schedule: str = "default"  # the client's on-call schedule (store/oncall_schedules.py)
 
     def exit_target(self) -> str:
         return self.target

@@ -7,25 +7,43 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from ivr import checks
-from ivr.model import LanguageNode, Menu, MenuError, Node, PlayNode, Problem, SubmenuNode, TimeNode, prompt_fields
+from ivr.model import (
+    LanguageNode,
+    Menu,
+    MenuError,
+    Node,
+    OncallNode,
+    PlayNode,
+    Problem,
+    SubmenuNode,
+    TimeNode,
+    prompt_fields,
+)
 from ivr.prompts import PromptError, PromptExists, split_ref
 
 
 def validate(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = (),
-             client_hours: bool | None = None) -> None:
+             client_hours: bool | None = None, schedules: Collection[str] | None = None) -> None:
     """Raise MenuError listing every problem of the menu; return None if there is none.
 
     prompt_exists(ref, language) is asked about every prompt reference in every language of the
     menu; known_menus are the names a submenu node may enter; client_hours says whether the client
-    has business hours for `hours: client` (None: not known here, not checked).
+    has business hours for `hours: client` (None: not known here, not checked); schedules are the
+    client's on-call schedules an oncall node may name (None: not known here, not checked).
     """
-    found = problems(menu, prompt_exists=prompt_exists, known_menus=known_menus, client_hours=client_hours)
+    found = problems(menu, prompt_exists=prompt_exists, known_menus=known_menus, client_hours=client_hours,
+                     schedules=schedules)
     if found:
         raise MenuError(found)
 
 
+def oncall_schedules(menu: Menu) -> set[str]:
+    """The on-call schedules the menu's oncall nodes name."""
+    return {node.schedule for node in menu.nodes.values() if isinstance(node, OncallNode)}
+
+
 def problems(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection[str] = (),
-             client_hours: bool | None = None) -> list[Problem]:
+             client_hours: bool | None = None, schedules: Collection[str] | None = None) -> list[Problem]:
     """validate()'s findings as a list (empty when the menu is usable)."""
     where = checks.for_menu(menu)
     found = list(checks.menu_problems(menu, where))
@@ -41,6 +59,13 @@ def problems(menu: Menu, *, prompt_exists: PromptExists, known_menus: Collection
         found.extend(where(node.name, "hours", f"hours: client, but client {menu.client} has no business hours "
                                                "yet (set them on the client first)")
                      for node in menu.nodes.values() if isinstance(node, TimeNode) and node.client_hours)
+    if schedules is not None:
+        known = ", ".join(sorted(schedules)) or "none"
+        found.extend(where(node.name, "schedule", f"client {menu.client} has no on-call schedule "
+                                                  f"'{node.schedule}' (it has: {known})")
+                     for node in menu.nodes.values()
+                     if isinstance(node, OncallNode) and checks.SCHEDULE_NAME.fullmatch(node.schedule)
+                     and node.schedule not in schedules)
     return found
 
 

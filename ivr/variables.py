@@ -30,6 +30,8 @@ IVR_MENU_ENTRY = "IVR_MENU_ENTRY"  # the client's entry menu; '' = none (greetin
 IVR_ACTION = "IVR_ACTION"  # queue | voicemail | oncall | transfer | checkin | hangup | fallback
 IVR_TARGET = "IVR_TARGET"  # queue name, mailbox, number or dialplan target
 IVR_CLOSED = "IVR_CLOSED"  # 1 when a time condition found the client closed on the way
+# The client's on-call schedule an `oncall` exit reaches (the menu node's, or the overflowing queue's).
+IVR_ONCALL_SCHEDULE = "IVR_ONCALL_SCHEDULE"
 
 # Set by the checkin route once a client is identified by code and PIN.
 CHECKIN_CLIENT = "CHECKIN_CLIENT"
@@ -78,8 +80,8 @@ FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER
 SET_BY_AGI = (
     ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE, CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN,
     CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS, IVR_MENU_ENTRY, CHECKIN_CLIENT, IVR_ACTION,
-    IVR_TARGET, IVR_CLOSED, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON, ONCALL_STATUS,
-    ONCALL_CONTACT, ONCALL_NAME, ONCALL_NUMBER, ONCALL_DIAL, ONCALL_RING_S, ONCALL_CALLER_ID,
+    IVR_TARGET, IVR_CLOSED, IVR_ONCALL_SCHEDULE, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON,
+    ONCALL_STATUS, ONCALL_CONTACT, ONCALL_NAME, ONCALL_NUMBER, ONCALL_DIAL, ONCALL_RING_S, ONCALL_CALLER_ID,
 )
 
 # UserEvent the dialplan sends when the caller leaves the IVR (Action, Target), for the AMI listener.

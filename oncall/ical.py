@@ -32,18 +32,26 @@ class Person:
     mobile: str | None = None
 
 
-def uid(client_code: str, segment: Segment) -> str:
-    """Stable across fetches: the same shift or override piece keeps its UID."""
+def uid(client_code: str, segment: Segment, schedule: str = "default") -> str:
+    """Stable across fetches: the same shift or override piece keeps its UID. Another schedule than
+    `default` is in it (two feeds of one client in the same calendar never share a UID); the default
+    schedule's UIDs are those its feed always had."""
     what = f"override-{segment.override}" if segment.override is not None else f"shift-{segment.shift}"
-    return f"{client_code}-{what}-{segment.start:%Y%m%dT%H%M%SZ}@permanence"
+    owner = client_code if schedule == "default" else f"{client_code}-{schedule}"
+    return f"{owner}-{what}-{segment.start:%Y%m%dT%H%M%SZ}@permanence"
 
 
 def calendar(client_code: str, client_name: str, language: str, segments: list[Segment],
-             people: Mapping[int, Person], generated: datetime | None = None) -> bytes:
-    """The feed's text; segments without a contact (nobody on call) are left out."""
+             people: Mapping[int, Person], generated: datetime | None = None, schedule: str = "default",
+             label: str = "") -> bytes:
+    """The feed's text; segments without a contact (nobody on call) are left out. A schedule other than
+    `default` is named in the calendar's name (its label, else its name)."""
     words = _WORDS.get(language, _WORDS["en"])
     stamp = (generated or datetime.now(UTC)).astimezone(UTC)
-    cal = Calendar.new(prodid=PRODID, name=words["calendar"].format(client=client_name), language=language)
+    title = words["calendar"].format(client=client_name)
+    if schedule != "default":
+        title = f"{title} ({label or schedule})"
+    cal = Calendar.new(prodid=PRODID, name=title, language=language)
     for segment in segments:
         if segment.contact is None:
             continue
@@ -52,7 +60,7 @@ def calendar(client_code: str, client_name: str, language: str, segments: list[S
         if segment.override is not None:
             details.append(words["override"])
         cal.add_component(Event.new(
-            uid=uid(client_code, segment), stamp=stamp, summary=words["summary"].format(name=person.name),
+            uid=uid(client_code, segment, schedule), stamp=stamp, summary=words["summary"].format(name=person.name),
             start=segment.start.astimezone(UTC), end=segment.end.astimezone(UTC),
             description=" · ".join(details) or None, categories=["oncall"]))
     return cal.to_ical()

@@ -24,6 +24,7 @@ from . import (
     demo,
     demo_sms,
     ivr_cli,
+    oncall_cli,
     prompts_cli,
     queues_cli,
     recordings_cli,
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     ivr_cli.register(sub)
     agents_cli.register(sub)
     contacts_cli.register(sub)
+    oncall_cli.register(sub)
     queues_cli.register(sub)
     prompts_cli.register(sub)
     recordings_cli.register(sub)

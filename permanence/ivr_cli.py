@@ -7,8 +7,10 @@ from pathlib import Path
 
 from ivr.batch import check_menus
 from ivr.model import Menu, MenuError
+from ivr.validate import oncall_schedules
 from recordings.prompts import PromptCatalog
 from store import clients, menus
+from store import oncall_schedules as schedules
 
 from .cliutil import CLIError, add_command, add_group, in_store, open_db, store_db
 from .config import Config
@@ -32,12 +34,14 @@ def check_files(config: Config, paths: list[str]) -> list[tuple[Path, str, Menu]
     try:
         stored = set(menus.active_menus(db))
         hours = {c.code: c.schedule.hours is not None for c in clients.list_clients(db)}
+        oncall = {code: {s.name for s in schedules.list_schedules(db, code)} for code in hours}
     finally:
         db.close()
     files = _read(paths)
     try:
         checked = check_menus([(str(path), text) for path, text in files], stored=stored,
-                              prompts_for=lambda code: catalog.for_client(code).exists, has_hours=hours.get)
+                              prompts_for=lambda code: catalog.for_client(code).exists, has_hours=hours.get,
+                              schedules_of=oncall.get)
     except MenuError as exc:
         raise CLIError("menu refused, nothing changed:\n" + str(exc)) from None
     return [(path, text, menu) for (path, text), menu in zip(files, checked, strict=True)]
@@ -54,7 +58,8 @@ def cmd_apply(config: Config, args: argparse.Namespace) -> int:
     db = open_db(config)
     try:
         with db.atomic():
-            applied = menus.apply_menus(db, [(menu.name, menu.client, str(path), text) for path, text, menu in checked])
+            applied = menus.apply_menus(db, [(menu.name, menu.client, str(path), text) for path, text, menu in checked],
+                                        {menu.name: oncall_schedules(menu) for _, _, menu in checked})
     except menus.MenuStoreError as exc:
         raise CLIError(str(exc)) from None
     finally:

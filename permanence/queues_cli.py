@@ -23,7 +23,7 @@ from .serve import agent_presence, asterisk_deployer
 SETTINGS = ("label", "strategy", "ring_timeout_s", "retry_s", "wrapup_s", "max_callers", "max_wait_s",
             "announce_position", "announce_holdtime", "announce_frequency_s", "music_class", "service_level_s",
             "service_level_pct", "overflow_action", "overflow_target", "callback_offer", "callback_after_s",
-            "callback_key")
+            "callback_key", "overflow_schedule")
 FLAGS = ("announce_position", "announce_holdtime", "callback_offer")
 INTEGERS = tuple(queues.BOUNDS)
 
@@ -155,6 +155,8 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overflow-action", dest="overflow_action", choices=queues.OVERFLOW_ACTIONS)
     p.add_argument("--overflow-target", dest="overflow_target", metavar="QUEUE",
                    help="the queue to overflow to (with --overflow-action queue)")
+    p.add_argument("--overflow-schedule", dest="overflow_schedule", metavar="SCHEDULE",
+                   help="the client's on-call schedule an oncall overflow reaches (default: default)")
     p.add_argument("--callback-key", dest="callback_key", choices=queues.CALLBACK_KEYS)
     p.add_argument("--rule", action="append", type=_rule, metavar="AFTER_S:MAX_PENALTY",
                    help="a penalty rule (repeatable, in time order): after AFTER_S seconds, ring members up to "

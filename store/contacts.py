@@ -174,8 +174,11 @@ def update_contact(db: sqlite_utils.Database, client_code: str, contact_id: int,
 def remove_contact(db: sqlite_utils.Database, client_code: str, contact_id: int) -> None:
     if get_contact(db, client_code, contact_id) is None:
         raise ContactNotFound(f"client {client_code} has no contact {contact_id}", "id")
-    if db.execute("SELECT 1 FROM oncall_members WHERE contact_id = ?", [contact_id]).fetchone():
-        raise ContactInUse(f"contact {contact_id} is on the on-call rotation: take it off first", "id")
+    rotations = [r[0] for r in db.execute("SELECT DISTINCT schedule FROM oncall_members WHERE contact_id = ? "
+                                          "ORDER BY schedule", [contact_id])]
+    if rotations:
+        named = "" if rotations == ["default"] else f" of schedule(s) {', '.join(rotations)}"
+        raise ContactInUse(f"contact {contact_id} is on the on-call rotation{named}: take it off first", "id")
     overrides = [r[0] for r in db.execute("SELECT id FROM oncall_overrides WHERE contact_id = ? ORDER BY id",
                                           [contact_id])]
     if overrides:

@@ -5,6 +5,8 @@ applies to the next call without a restart. (Parsing and validation live in ivr/
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -39,8 +41,10 @@ def _row(row: dict) -> StoredMenu:
     return StoredMenu(row["name"], row["version"], row["client_code"], row["source"], row["body"], row["sha256"])
 
 
-def apply_menu(db: sqlite_utils.Database, name: str, client_code: str, source: str, body: str) -> StoredMenu:
-    """Store `body` as the next version of `name` and activate it (unchanged text: just re-activate)."""
+def apply_menu(db: sqlite_utils.Database, name: str, client_code: str, source: str, body: str,
+               schedules: Collection[str] = ()) -> StoredMenu:
+    """Store `body` as the next version of `name` and activate it (unchanged text: just re-activate).
+    `schedules`: the client's on-call schedules the menu names (a named one cannot be removed)."""
     if get_client(db, client_code) is None:
         raise MenuStoreError(f"menu {name}: no client {client_code}")
     owner = db.execute("SELECT client_code FROM menus WHERE name = ? LIMIT 1", [name]).fetchone()
@@ -51,19 +55,32 @@ def apply_menu(db: sqlite_utils.Database, name: str, client_code: str, source: s
     if active is not None and active.sha256 == digest:
         return active
     version = db.execute("SELECT coalesce(max(version), 0) + 1 FROM menus WHERE name = ?", [name]).fetchone()[0]
+    _schedules_exist(db, name, client_code, schedules)
     db.execute(
-        "INSERT INTO menus (name, version, client_code, source, body, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [name, version, client_code, source, body, digest, now_iso()],
+        "INSERT INTO menus (name, version, client_code, source, body, sha256, created_at, oncall_schedules) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, version, client_code, source, body, digest, now_iso(), json.dumps(sorted(set(schedules)))],
     )
     _activate(db, name, version)
     db.execute("UPDATE clients SET entry_menu = ? WHERE code = ? AND entry_menu IS NULL", [name, client_code])
     return StoredMenu(name, version, client_code, source, body, digest)
 
 
-def apply_menus(db: sqlite_utils.Database, checked: list[tuple[str, str, str, str]]) -> list[StoredMenu]:
-    """apply_menu for each (name, client code, source, body) of menus checked together; the caller
-    holds the transaction, so that they go live all or none."""
-    return [apply_menu(db, name, client_code, source, body) for name, client_code, source, body in checked]
+def apply_menus(db: sqlite_utils.Database, checked: list[tuple[str, str, str, str]],
+                schedules: Mapping[str, Collection[str]] | None = None) -> list[StoredMenu]:
+    """apply_menu for each (name, client code, source, body) of menus checked together (`schedules`: the
+    on-call schedules each names, by menu name); the caller holds the transaction, so that they go live
+    all or none."""
+    named = schedules or {}
+    return [apply_menu(db, name, client_code, source, body, named.get(name, ()))
+            for name, client_code, source, body in checked]
+
+
+def _schedules_exist(db: sqlite_utils.Database, name: str, client_code: str, schedules: Collection[str]) -> None:
+    for schedule in sorted(set(schedules)):
+        if db.execute("SELECT 1 FROM oncall_schedules WHERE client_code = ? AND name = ?",
+                      [client_code, schedule]).fetchone() is None:
+            raise MenuConflict(f"menu {name}: client {client_code} has no on-call schedule {schedule!r}")
 
 
 def rollback_menu(db: sqlite_utils.Database, name: str) -> StoredMenu:
@@ -75,6 +92,9 @@ def rollback_menu(db: sqlite_utils.Database, name: str) -> StoredMenu:
                          [name, active.version]))
     if not rows:
         raise MenuConflict(f"menu {name} is at its first version {active.version}: nothing to roll back to")
+    # An earlier version may name an on-call schedule removed since: it would reach nobody.
+    _schedules_exist(db, f"{name} v{rows[0]['version']}", rows[0]["client_code"],
+                     json.loads(rows[0]["oncall_schedules"]))
     _activate(db, name, rows[0]["version"])
     return _row(rows[0])
 

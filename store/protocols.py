@@ -1,7 +1,8 @@
 """A client's dispatch protocol: the ordered steps a message goes through until someone confirms it.
 
 A step is {"channel": "sms" | "phone" | "email", "to": "on_call" | <contact id>, "wait_s": seconds} (an
-SMS step may set "code_length", 1-4), and the last may be {"channel": "alert"}: the dispatcher is
+SMS step may set "code_length", 1-4; an on_call step may name the client's on-call "schedule", `default`
+when it names none), and the last may be {"channel": "alert"}: the dispatcher is
 alerted on the live view. When every step has failed the dispatcher is alerted anyway, so a protocol
 without that last step still ends there.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from .clock import now_iso
+from .oncall_schedules import DEFAULT as DEFAULT_SCHEDULE
+from .oncall_schedules import NAME as SCHEDULE_NAME
 
 CHANNELS = ("sms", "phone", "email")
 ON_CALL = "on_call"
@@ -36,6 +39,7 @@ class Step:
     to: str | int | None = None  # "on_call" or a contact id; None for the alert
     wait_s: int = 0  # how long a confirmation is waited for before the next step
     code_length: int = 4  # SMS only: the confirmation code's characters
+    schedule: str = DEFAULT_SCHEDULE  # on_call only: whose on-call contact (store/oncall_schedules.py)
 
     def as_json(self) -> dict:
         out: dict = {"channel": self.channel}
@@ -43,6 +47,8 @@ class Step:
             out.update(to=self.to, wait_s=self.wait_s)
         if self.channel == "sms":
             out["code_length"] = self.code_length
+        if self.schedule != DEFAULT_SCHEDULE:  # a protocol naming none reads as it always did
+            out["schedule"] = self.schedule
         return out
 
 
@@ -72,7 +78,7 @@ def parse_step(raw: object, index: int, last: bool) -> Step:
         return Step("alert")
     if channel not in CHANNELS:
         raise ProtocolError(f"{where}: channel must be one of sms, phone, email, alert, got {channel!r}", "channel")
-    unknown = set(raw) - {"channel", "to", "wait_s", "code_length"}
+    unknown = set(raw) - {"channel", "to", "wait_s", "code_length", "schedule"}
     if unknown:
         raise ProtocolError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}", sorted(unknown)[0])
     to = raw.get("to")
@@ -82,7 +88,13 @@ def parse_step(raw: object, index: int, last: bool) -> Step:
     if channel != "sms" and "code_length" in raw:
         raise ProtocolError(f"{where}: code_length is for SMS steps only", "code_length")
     code_length = _int(raw.get("code_length", 4), CODE_LENGTH, where, "code_length")
-    return Step(channel, to, wait_s, code_length)
+    schedule = raw.get("schedule", DEFAULT_SCHEDULE)
+    if to != ON_CALL and "schedule" in raw:
+        raise ProtocolError(f"{where}: schedule is for to \"on_call\" steps only", "schedule")
+    if not isinstance(schedule, str) or not SCHEDULE_NAME.match(schedule):
+        raise ProtocolError(f"{where}: schedule must name an on-call schedule (a-z, 0-9 and -), got {schedule!r}",
+                            "schedule")
+    return Step(channel, to, wait_s, code_length, schedule)
 
 
 def parse_steps(raw: object) -> tuple[Step, ...]:
@@ -122,6 +134,10 @@ def set_protocol(db: sqlite_utils.Database, client_code: str, raw: object) -> tu
         if isinstance(step.to, int) and db.execute("SELECT 1 FROM contacts WHERE id = ? AND client_code = ?",
                                                    [step.to, client_code]).fetchone() is None:
             raise ProtocolError(f"step {i + 1}: to: client {client_code} has no contact {step.to}", "to")
+        if step.to == ON_CALL and db.execute("SELECT 1 FROM oncall_schedules WHERE client_code = ? AND name = ?",
+                                             [client_code, step.schedule]).fetchone() is None:
+            raise ProtocolError(f"step {i + 1}: schedule: client {client_code} has no on-call schedule "
+                                f"{step.schedule!r}", "schedule")
     db.execute("INSERT INTO dispatch_protocols (client_code, steps, updated_at) VALUES (?, ?, ?) "
                "ON CONFLICT (client_code) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at",
                [client_code, to_json(steps), now_iso()])

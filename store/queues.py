@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields
 import sqlite_utils
 
 from .clock import now_iso
+from .oncall_schedules import DEFAULT as DEFAULT_SCHEDULE
+from .oncall_schedules import NAME as SCHEDULE_NAME
 
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "rrmemory", "linear", "wrandom")
@@ -89,6 +91,8 @@ class Queue:
     callback_offer: bool = False  # offer "press <key> to be called back" while waiting
     callback_after_s: int = 30  # first offer after this long in the queue
     callback_key: str = "1"
+    # the client's on-call schedule an oncall overflow reaches (store/oncall_schedules.py)
+    overflow_schedule: str = "default"
 
 
 COLUMNS = tuple(f.name for f in fields(Queue))
@@ -172,6 +176,17 @@ def validate(queue: Queue) -> Queue:
     elif target != "":
         raise _fail(queue, f"overflow_target is only for overflow_action queue (it is {queue.overflow_action})",
                     "overflow_target")
+    schedule = queue.overflow_schedule
+    if not isinstance(schedule, str) or not SCHEDULE_NAME.match(schedule):
+        raise _fail(queue, f"overflow_schedule must name an on-call schedule (a-z, 0-9 and -), got {schedule!r}",
+                    "overflow_schedule")
+    if schedule != DEFAULT_SCHEDULE and queue.overflow_action != "oncall":
+        raise _fail(queue, f"overflow_schedule is only for overflow_action oncall (it is {queue.overflow_action})",
+                    "overflow_schedule")
+    if schedule != DEFAULT_SCHEDULE and queue.client_code is None:
+        # The schedule is the queue's client's; a shared queue's callers belong to several clients.
+        raise _fail(queue, "overflow_schedule: a shared queue reaches the default schedule of each caller's "
+                    "client; give the queue a client to name another", "overflow_schedule")
     if queue.callback_key not in CALLBACK_KEYS:
         raise _fail(queue, f"callback_key must be one key of 0-9 * #, got {queue.callback_key!r}", "callback_key")
     return Queue(**{**{name: getattr(queue, name) for name in COLUMNS}, "label": label})
@@ -214,6 +229,11 @@ def save_queue(db: sqlite_utils.Database, queue: Queue) -> None:
     if queue.client_code is not None and db.execute("SELECT 1 FROM clients WHERE code = ?",
                                                     [queue.client_code]).fetchone() is None:
         raise _fail(queue, f"no client {queue.client_code}", "client_code")
+    if queue.overflow_schedule != DEFAULT_SCHEDULE and db.execute(
+            "SELECT 1 FROM oncall_schedules WHERE client_code = ? AND name = ?",
+            [queue.client_code, queue.overflow_schedule]).fetchone() is None:
+        raise _fail(queue, f"overflow_schedule: client {queue.client_code} has no on-call schedule "
+                    f"{queue.overflow_schedule!r}", "overflow_schedule")
     values = {name: getattr(queue, name) for name in COLUMNS}
     values["penalty_rules"] = json.dumps([{"after_s": r.after_s, "max_penalty": r.max_penalty}
                                           for r in queue.penalty_rules])

@@ -112,6 +112,7 @@ def make_app(store: Store, recordings_dir: Path, *, token_ttl: timedelta = timed
     app.router.add_get("/api/infopages", directory.list_infopages)
     app.router.add_get("/api/oncall", oncall.on_call)
     app.router.add_get("/api/oncall/shifts", oncall.shifts)
+    app.router.add_get("/api/oncall/schedules", oncall.list_schedules)
     app.router.add_get("/api/oncall.ics", oncall.feed)
     app.router.add_post("/api/oncall/feed", oncall.new_feed_token)
     app.router.add_get("/api/messages", messages.list_messages)

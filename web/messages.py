@@ -191,7 +191,9 @@ OPENAPI_SCHEMAS: dict = {
         "to": {"oneOf": [{"const": "on_call"}, {"type": "integer", "minimum": 1}],
                "description": "the on-call contact at that moment, or a contact's id"},
         "wait_s": {"type": "integer", "minimum": 1, "description": "seconds a confirmation is waited for"},
-        "code_length": {"type": "integer", "minimum": 1, "maximum": 4, "description": "SMS: the code's length"}}},
+        "code_length": {"type": "integer", "minimum": 1, "maximum": 4, "description": "SMS: the code's length"},
+        "schedule": {"type": "string", "default": "default",
+                     "description": "on_call steps: which of the client's on-call schedules (left out: default)"}}},
     "Message": {"type": "object", "required": ["id", "client_code", "text", "status", "created_at"], "properties": {
         "id": {"type": "integer"}, "client_code": {"type": "string"}, "linkedid": {"type": ["string", "null"]},
         "fields": {"type": "object"}, "text": {"type": "string"}, "created_at": {"type": "string"},

@@ -1,6 +1,7 @@
 """`oncall`: a caller who reaches an `oncall` exit (a menu's, or a queue's overflow to the on-call target)
-is put through to whoever is on call for the client at this moment — the same answer the dispatcher and
-the portal's calendar get (store.oncall.who_is_on_call). The route names the contact and the number; the
+is put through to whoever is on call for the client at this moment in the schedule the exit names (its
+second argument, IVR_ONCALL_SCHEDULE; `default` when empty) — the same answer the dispatcher and the
+portal's calendar get (store.oncall.who_is_on_call). The route names the contact and the number; the
 dialplan (`ivr-oncall`) dials it through the carrier as the dispatcher's calls go, and a caller nobody
 takes leaves a message.
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 from ivr import variables as v
 from store import Store, oncall
+from store.oncall_schedules import DEFAULT, NAME
 
 from ..session import AGISession
 
@@ -59,11 +61,15 @@ class OncallRoute:
 
     async def __call__(self, session: AGISession) -> None:
         target = session.args[0] if session.args else ""
+        schedule = (session.args[1] if len(session.args) > 1 else "") or DEFAULT
         client = await session.get_variable(v.CLIENT_CODE) or ""
         at = self.clock()
-        contact = await self.store.read(lambda db: oncall.who_is_on_call(db, client, at)) if client else None
+        # A schedule removed since the menu was applied (or a malformed name) has nobody on call.
+        contact = await self.store.read(lambda db: oncall.who_is_on_call(db, client, at, schedule)) \
+            if client and NAME.match(schedule) else None
         if contact is None:
-            log.info("oncall: call %s: nobody on call for client %s (%s)", session.call_ref, client or "?", target)
+            log.info("oncall: call %s: nobody on call for client %s in schedule %s (%s)", session.call_ref,
+                     client or "?", schedule, target)
             await session.set_variable(v.ONCALL_STATUS, "nobody")
             return
         await session.set_variable(v.ONCALL_CONTACT, contact.id)
@@ -84,8 +90,8 @@ class OncallRoute:
         await session.set_variable(v.ONCALL_CALLER_ID, await self._caller_id(session))
         # Last: the dialplan dials only once everything else is set.
         await session.set_variable(v.ONCALL_STATUS, v.ONCALL_DIALLING)
-        log.info("oncall: call %s: client %s → %s (contact %d) at %s", session.call_ref, client, contact.name,
-                 contact.id, number)
+        log.info("oncall: call %s: client %s, schedule %s → %s (contact %d) at %s", session.call_ref, client,
+                 schedule, contact.name, contact.id, number)
 
     async def _caller_id(self, session: AGISession) -> str:
         if self.settings.caller_id == "caller" and await session.get_variable(v.CALLER_ANONYMOUS) != "1":

@@ -95,6 +95,9 @@ class OverflowRoute:
             language = await session.get_variable("CHANNEL(language)") or "fr"
             await session.stream_file(self._file("callback-later", language))
         await session.set_variable(v.OVERFLOW_REASON, decision.reason)
+        # The schedule an oncall overflow reaches is the queue's, whatever an earlier exit said.
+        await session.set_variable(v.IVR_ONCALL_SCHEDULE,
+                                   queue.overflow_schedule if decision.action == "oncall" else "")
         await session.set_variable(v.IVR_TARGET, decision.target)
         await session.set_variable(v.IVR_ACTION, decision.action)  # last: the dialplan's sign the route finished
         log.info("overflow: call %s: queue %s %s → %s %s", session.call_ref, name, status or "-", decision.action,

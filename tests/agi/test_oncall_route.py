@@ -132,3 +132,28 @@ async def test_the_caller_s_own_number_is_shown_when_configured_the_did_when_wit
 def test_bad_settings_are_refused_naming_them(settings, message):
     with pytest.raises(ValueError, match=message):
         OncallSettings(**settings)
+
+
+async def test_the_schedule_the_exit_names_is_the_one_asked(serve, store, people):
+    """The second argument (IVR_ONCALL_SCHEDULE): that schedule's contact; empty: `default`; a schedule the
+    client does not have (removed since): nobody, the caller leaves a message."""
+    from store import oncall_schedules
+
+    await store.write(lambda db: (oncall_schedules.add_schedule(db, "1000", "medical"),
+                                  oncall.set_rotation(db, "1000", "daily", "00:00", "2026-11-01",
+                                                      [people["chloé"].id], "medical")))
+    route = OncallRoute(store, OncallSettings(outbound=OUTBOUND), clock=lambda: MONDAY)
+    server = await serve(router_with(oncall=route))
+    default = await store.read(lambda db: oncall.who_is_on_call(db, "1000", MONDAY))
+    for args, expected in ((("1000-oncall", "medical"), str(people["chloé"].id)),
+                           (("1000-oncall", ""), str(default.id)), (("1000-oncall",), str(default.id))):
+        ch = channel()
+        await call(server.port, agi_headers("oncall", *args), otherwise=ch)
+        await settled(server)
+        assert (ch.variables[v.ONCALL_STATUS], ch.variables[v.ONCALL_CONTACT]) == (v.ONCALL_DIALLING, expected), args
+    for unknown in ("night", "Bad,Name"):
+        ch = channel()
+        await call(server.port, agi_headers("oncall", "1000-oncall", unknown), otherwise=ch)
+        await settled(server)
+        assert ch.variables[v.ONCALL_STATUS] == "nobody" and v.ONCALL_DIAL not in ch.variables, unknown
+    assert server.stats.handler_errors == 0

@@ -147,3 +147,19 @@ async def test_without_a_dialer_no_callback_is_offered(serve, store):
     caller = Caller(variables=in_queue(status="TIMEOUT"))
     await call(server.port, agi_headers("overflow", "left"), otherwise=caller)
     assert caller.variables[v.IVR_ACTION] == "voicemail" and caller.streamed == []
+
+
+async def test_an_oncall_overflow_names_the_queues_schedule_over_an_earlier_exits(serve, store):
+    from store import oncall_schedules
+
+    await store.write(lambda db: oncall_schedules.add_schedule(db, "1000", "night"))
+    server = await server_for(serve, store, Queue("1000-accueil", "1000", overflow_action="oncall",
+                                                  overflow_schedule="night"),
+                              Queue("1000-nuit", "1000", overflow_action="voicemail"))
+    # The menu that sent the caller here named another schedule on its own oncall exit.
+    caller = Caller(variables=in_queue(status="JOINEMPTY", **{v.IVR_ONCALL_SCHEDULE: "tech"}))
+    await call(server.port, agi_headers("overflow", "left"), otherwise=caller)
+    assert (caller.variables[v.IVR_ACTION], caller.variables[v.IVR_ONCALL_SCHEDULE]) == ("oncall", "night")
+    caller = Caller(variables=in_queue("1000-nuit", status="FULL", **{v.IVR_ONCALL_SCHEDULE: "tech"}))
+    await call(server.port, agi_headers("overflow", "left"), otherwise=caller)
+    assert (caller.variables[v.IVR_ACTION], caller.variables[v.IVR_ONCALL_SCHEDULE]) == ("voicemail", "")

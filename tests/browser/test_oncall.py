@@ -95,3 +95,50 @@ def test_another_client_gets_the_404_page(browser):
     assert page.goto("/oncall?client=1000") == 404
     assert page.goto("/infopages?client=1000") == 404
     assert "Ana" not in page.text("main")
+
+
+def test_the_client_picks_another_schedule_and_its_feed(browser, portal):
+    """Client 1000 with a second schedule, `medical` (Chloé on call for good): the page offers both, the
+    picked one shows its own contact now and in the calendar, and its feed button gives that schedule's
+    feed; client 2000 lacks it: the 404 page."""
+    from store import oncall_schedules
+
+    db = connect(portal.store_path)
+    try:
+        oncall_schedules.add_schedule(db, "1000", "medical", "Médical")
+        chloe = next(c for c in store_contacts.list_contacts(db, "1000") if c.name == TEAM[2])
+        store_oncall.set_rotation(db, "1000", "weekly", "00:00", "2020-01-06", [chloe.id], "medical")
+    finally:
+        db.close()
+    try:
+        page = browser()
+        log_in(page, "alice", "/oncall")
+        assert page.eval("[...document.querySelectorAll('#schedule-choice option')].map(o => [o.value, o.text])") \
+            == [["default", "default"], ["medical", "Médical"]]
+        assert page.text("#oncall-now .value") == who(portal, datetime.now(UTC))  # the default one first
+        page.select("#schedule-choice select", "medical")
+        page.click("#schedule-choice button")
+        page.wait_path(r"^/oncall\?schedule=medical$")
+        assert page.text("#oncall-now .value") == TEAM[2]
+        names = page.eval("[...document.querySelectorAll('#oncall-calendar li.entry .contact')]"
+                          ".map(c => c.textContent)")
+        assert names and set(names) == {TEAM[2]}
+        page.click("#feed-new")
+        page.wait("!document.getElementById('feed-url').hidden")
+        url = page.text("#feed-url code")
+        text = page.eval(f"fetch({url!r}, {{credentials: 'omit'}}).then(r => r.text())")
+        summaries = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(text).walk("VEVENT")}
+        assert summaries == {f"Garde : {TEAM[2]}"}
+
+        other = browser()
+        other.allow_console(r"status of 404")
+        log_in(other, "bob", "/oncall")
+        assert other.eval("document.getElementById('schedule-choice')") is None  # bob's client has one only
+        assert other.goto("/oncall?schedule=medical") == 404
+        assert TEAM[2] not in other.text("main")
+    finally:
+        db = connect(portal.store_path)
+        try:
+            oncall_schedules.remove_schedule(db, "1000", "medical")
+        finally:
+            db.close()

@@ -251,3 +251,41 @@ def test_nobody_on_call_is_a_message_without_a_dial(system: System, tmp_path: Pa
     assert not [e for e in call["timeline"] if e["kind"] == "dial"]
     assert call["disposition"] == "voicemail"
     assert (Path(system.values["recordings"]) / client / "messages" / f"{call['linkedid']}.wav").is_file()
+
+
+def test_a_menu_node_naming_another_schedule_puts_the_caller_through_to_its_contact(system: System,
+                                                                                    tmp_path: Path) -> None:
+    """Client 7002 has two schedules: `default` (Élise on call) and `medical` (Dr Faucher). Its menu's
+    oncall node names `medical`: the call rings the doctor's mobile, not Élise's. Applying the menu while
+    the client has no such schedule is refused, naming the node and the field."""
+    client, did, doctor_mobile = "7002", "5145550702", "+15145550746"
+    system.cli("clients", "add", client, "Clinique de garde", "--language", "fr")
+    system.cli("dids", "add", did, client)
+    admin = system.login("admin", ADMIN_PASSWORD)
+    elise, doctor = (_api(system, admin, "POST", f"/api/admin/clients/{client}/contacts", {"name": n, "mobile": m})
+                     for n, m in (("Élise Défaut", "+15145550745"), ("Dr Faucher", doctor_mobile)))
+    menu = system.sandbox_dir.parent / "oncall-medical.yaml"
+    menu.write_text(MENU.replace("{CLIENT}", client).replace(
+        f"target: {client}-oncall}}", f"target: {client}-oncall, schedule: medical}}"), encoding="utf-8")
+    status, _, body = system.request("POST", "/api/admin/ivr/apply", token=admin, body={
+        "menus": [{"source": "oncall-medical.yaml", "yaml": menu.read_text(encoding="utf-8")}]})
+    assert status == 400 and "node 'operator', field 'schedule'" in json.loads(body)["error"], body
+
+    _api(system, admin, "POST", f"/api/admin/clients/{client}/oncall/schedules", {"name": "medical",
+                                                                                 "label": "Médical"})
+    first_day = (datetime.now(ZONE) - timedelta(days=3)).date().isoformat()
+    for schedule, person in (("default", elise), ("medical", doctor)):
+        _api(system, admin, "PUT", f"/api/admin/clients/{client}/oncall/rotation?schedule={schedule}",
+             {"period": "weekly", "handover": "00:00", "starts_on": first_day, "contacts": [person["id"]]})
+    system.cli("ivr", "apply", str(menu))
+    assert system.cli("oncall", "who", client, "--schedule", "medical").split("\t")[1] == "Dr Faucher"
+
+    call = _call(system, tmp_path / "medical", _answers_checking(doctor_mobile, "+1" + did), [1.5, "1"],
+                 callee_hangs_up=True, client=client, did=did)
+    assert _handoff(call) == [
+        {"status": "dialling", "contact": str(doctor["id"]), "name": "Dr Faucher", "number": doctor_mobile},
+        {"status": "answered"}]
+    assert call["disposition"] == "answered"
+    # The menu names it: the schedule cannot go while it does.
+    status, _, body = system.request("DELETE", f"/api/admin/clients/{client}/oncall/schedules/medical", token=admin)
+    assert status == 409 and "menu oncall-line-7002" in json.loads(body)["error"]

@@ -99,7 +99,7 @@ def test_invalid_and_timeout_share_the_attempts_and_the_last_decides():
         Ask(("common:invalid", *MAIN), 1, 5.0),
         Ask(("common:no-input", *MAIN), 1, 5.0),
         Play(("common:invalid",)),
-        Exit("oncall", "1000-oncall", exit_vars("oncall", "1000-oncall", "operator")),
+        Exit("oncall", "1000-oncall", exit_vars("oncall", "1000-oncall", "operator", IVR_ONCALL_SCHEDULE="default")),
     ]
     assert outcomes(s)[2:] == [
         ("main", "7", "invalid 1/3"), ("main", None, "timeout 2/3"), ("main", "7", "invalid 3/3 -> operator"),
@@ -174,7 +174,7 @@ def test_collect_checks_the_length_and_gives_up_to_on_fail():
         Ask(("enter-account",), 8, 5.0, "#"),
         Ask(("common:invalid", "enter-account"), 8, 5.0, "#"),  # too short
         Ask(("common:invalid", "enter-account"), 8, 5.0, "#"),  # not digits
-        Exit("oncall", "1000-oncall", exit_vars("oncall", "1000-oncall", "operator")),
+        Exit("oncall", "1000-oncall", exit_vars("oncall", "1000-oncall", "operator", IVR_ONCALL_SCHEDULE="default")),
     ]
     assert "ACCOUNT" not in steps[-1].variables
     assert [o for n, _, o in outcomes(s) if n == "account"] == ["invalid 1/3", "invalid 2/3", "timeout 3/3 -> operator"]

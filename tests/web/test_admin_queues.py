@@ -17,7 +17,7 @@ FULL = {"client_code": "1000", "label": "Accueil", "strategy": "leastrecent", "r
         "service_level_pct": 90,
         "penalty_rules": [{"after_s": 0, "max_penalty": 0}, {"after_s": 30, "max_penalty": 5}],
         "overflow_action": "queue", "overflow_target": "1000-nuit", "callback_offer": True, "callback_after_s": 45,
-        "callback_key": "#"}
+        "callback_key": "#", "overflow_schedule": "default"}
 
 
 @pytest.fixture

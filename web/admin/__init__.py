@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, queues, script, users
+from . import agents, asterisk, clients, dids, directory, doc, menus, oncall, oncall_schedules, queues, script, users
 from .settings import SETTINGS, AdminSettings, AsteriskAdmin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,6 +31,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/admin/clients/{code}/infopages", directory.get_infopages),
     ("PUT", "/api/admin/clients/{code}/infopages", directory.put_infopages),
     ("GET", "/api/admin/clients/{code}/oncall", oncall.get_schedule),
+    ("GET", "/api/admin/clients/{code}/oncall/schedules", oncall_schedules.list_schedules),
+    ("POST", "/api/admin/clients/{code}/oncall/schedules", oncall_schedules.create_schedule),
+    ("PATCH", "/api/admin/clients/{code}/oncall/schedules/{name}", oncall_schedules.relabel_schedule),
+    ("DELETE", "/api/admin/clients/{code}/oncall/schedules/{name}", oncall_schedules.delete_schedule),
     ("PUT", "/api/admin/clients/{code}/oncall/rotation", oncall.put_rotation),
     ("DELETE", "/api/admin/clients/{code}/oncall/rotation", oncall.delete_rotation),
     ("POST", "/api/admin/clients/{code}/oncall/overrides", oncall.create_override),
@@ -71,6 +75,6 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/api/admin/asterisk/reload", asterisk.reload),
 )
 
-DOCUMENTED = (doc, clients, dids, users, agents, queues, menus, asterisk, directory, oncall, script)
+DOCUMENTED = (doc, clients, dids, users, agents, queues, menus, asterisk, directory, oncall, oncall_schedules, script)
 
 __all__ = ["DOCUMENTED", "ROUTES", "SETTINGS", "AdminSettings", "AsteriskAdmin"]

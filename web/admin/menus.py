@@ -16,8 +16,10 @@ from aiohttp import web
 
 from ivr.batch import check_menus
 from ivr.model import Menu, MenuError, Problem
+from ivr.validate import oncall_schedules
 from recordings.prompts import CatalogError, PromptCatalog
 from store import clients, menus
+from store import oncall_schedules as schedules
 from store.menus import StoredMenu
 
 from ..auth import require_role
@@ -60,13 +62,17 @@ async def _texts(request: web.Request) -> list[tuple[str, str]]:
 async def _checked(request: web.Request, texts: list[tuple[str, str]]) -> list[Menu]:
     """check_menus with the store's menus and clients and the prompt catalog, as `ivr check` runs it."""
     prompts_dir = request.app[SETTINGS].prompts_dir
-    stored, hours = await read(request, lambda db: (
-        set(menus.active_menus(db)), {c.code: c.schedule.hours is not None for c in clients.list_clients(db)}))
+    def known(db) -> tuple[set[str], dict[str, bool], dict[str, set[str]]]:
+        found = clients.list_clients(db)
+        return (set(menus.active_menus(db)), {c.code: c.schedule.hours is not None for c in found},
+                {c.code: {s.name for s in schedules.list_schedules(db, c.code)} for c in found})
+
+    stored, hours, oncall = await read(request, known)
 
     def check() -> list[Menu]:
         catalog = PromptCatalog.scan(prompts_dir)
         return check_menus(texts, stored=stored, prompts_for=lambda code: catalog.for_client(code).exists,
-                           has_hours=hours.get)
+                           has_hours=hours.get, schedules_of=oncall.get)
 
     try:
         return await asyncio.to_thread(check)
@@ -91,7 +97,8 @@ async def apply(request: web.Request) -> web.Response:
     texts = await _texts(request)
     checked = await _checked(request, texts)
     items = [(menu.name, menu.client, source, text) for (source, text), menu in zip(texts, checked, strict=True)]
-    applied = await write(request, lambda db: menus.apply_menus(db, items))
+    named = {menu.name: oncall_schedules(menu) for menu in checked}
+    applied = await write(request, lambda db: menus.apply_menus(db, items, named))
     return web.json_response({"applied": [stored_json(item) for item in applied]})
 
 

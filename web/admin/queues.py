@@ -125,6 +125,9 @@ _PROPERTIES: dict = {
                       "description": "in time order, each wider than the last"},
     "overflow_action": {"type": "string", "enum": list(queues.OVERFLOW_ACTIONS)},
     "overflow_target": {"type": "string", "description": "the queue to overflow to (overflow_action queue)"},
+    "overflow_schedule": {"type": "string", "default": "default",
+                          "description": "the client's on-call schedule an `oncall` overflow reaches; another "
+                                         "than default needs the queue's client to have it"},
     "callback_offer": {"type": "boolean"},
     "callback_key": {"type": "string", "enum": list(queues.CALLBACK_KEYS)},
 }

@@ -1,5 +1,6 @@
 """The client's on-call calendar and its InfoPages with the directory, as pages: the same store
-functions as /api/oncall and /api/infopages; a client sees its own, admins and supervisors choose one."""
+functions as /api/oncall and /api/infopages; a client sees its own, admins and supervisors choose one.
+The calendar is of one of the client's schedules (`schedule`, `default` first), chosen on the page."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from oncall import PERIODS, Segment
-from store import clients, contacts, infopages
+from store import clients, contacts, infopages, oncall_schedules
 from store import oncall as store_oncall
 from store.clock import iso
 from store.contacts import Contact
+from store.oncall import OncallNotFound
 
 from ..calls import client_in_view, client_param
 from ..query import Query
@@ -63,16 +65,28 @@ async def _client(view: Page, q: Query):
     return await client_in_view(view.store, view.scope, client_param(q))
 
 
+def _schedule_name(view: Page) -> str | None:
+    """The schedule asked for (`default` when none is); None when the name cannot be one."""
+    name = view.request.query.get("schedule") or oncall_schedules.DEFAULT
+    return name if oncall_schedules.NAME.match(name) else None
+
+
 @page(*ANYONE)
 async def oncall_page(view: Page) -> web.StreamResponse:
     form = {"client": view.request.query.get("client", "")}
     try:
-        client = await _client(view, Query(view.request, ("client",)))
+        client = await _client(view, Query(view.request, ("client", "schedule")))
     except web.HTTPBadRequest as exc:
         return view.render("oncall.html", 400, form=form, staff=view.staff, error=refused_field(view, exc),
                            client=None)
     if client is None:
         return view.render("oncall.html", form=form, staff=view.staff, error=None, client=None)
+    name = _schedule_name(view)
+    known = await view.store.read(lambda db: oncall_schedules.list_schedules(db, client.code))
+    if name is None or name not in {s.name for s in known}:
+        # Another client's schedule, or none of that name: the page says so, showing nothing of it.
+        return view.render("oncall.html", 404, form=form, staff=view.staff, client=None,
+                           error=view.t("oncall.no_schedule", name=view.request.query.get("schedule", "")[:40]))
     zone = ZoneInfo(client.timezone)
     now = datetime.now(UTC)
     today = now.astimezone(zone).date()
@@ -81,21 +95,28 @@ async def oncall_page(view: Page) -> web.StreamResponse:
     grid_end = datetime.combine(first + timedelta(days=WEEKS * 7), datetime.min.time(), tzinfo=zone).astimezone(UTC)
 
     def read(db):
-        schedule = store_oncall.schedule(db, client.code)
+        schedule = store_oncall.schedule(db, client.code, name)
         return (schedule, schedule.at(now), schedule.whole(grid_start, grid_end),
                 schedule.next_segments(now, NEXT_SHIFTS), contacts.contacts_by_id(db, client.code))
 
-    schedule, (current, _, until_found), segments, upcoming, people = await view.store.read(read)
+    try:
+        schedule, (current, _, until_found), segments, upcoming, people = await view.store.read(read)
+    except OncallNotFound:  # removed between the two reads
+        return view.render("oncall.html", 404, form=form, staff=view.staff, client=None,
+                           error=view.t("oncall.no_schedule", name=name))
+    feed_query = [f"client={client.code}"] if not (view.user and view.user.role == "client") else []
+    if name != oncall_schedules.DEFAULT:
+        feed_query.append(f"schedule={name}")
     return view.render(
         "oncall.html", form=form, staff=view.staff, error=None, client=client, zone=client.timezone,
+        schedules=known, schedule=name,
         rotation=schedule.rotation, people=people, now=iso(now),
         current=current, current_contact=people.get(current.contact) if current.contact else None,
         current_until=iso(current.end) if until_found else None,
         days=calendar_days(segments, people, first, zone, today),
         upcoming=[(s, people.get(s.contact) if s.contact else None) for s in upcoming],
         weekday_keys=WEEKDAY_KEYS, rotation_keys=ROTATION_KEYS,
-        feed_path="/api/oncall.ics" + ("" if view.user and view.user.role == "client" else f"?client={client.code}"),
-        iso=iso)
+        feed_path="/api/oncall.ics" + ("?" + "&".join(feed_query) if feed_query else ""), iso=iso)
 
 
 def _texts(view: Page, texts: dict[str, str]) -> tuple[str, str]:
@@ -132,12 +153,17 @@ async def infopages_page(view: Page) -> web.StreamResponse:
 _CLIENT = {"name": "client", "in": "query", "required": False,
            "description": "the client (admins and supervisors); a client user sees its own",
            "schema": {"type": "string"}}
+_SCHEDULE = {"name": "schedule", "in": "query", "required": False,
+             "description": "one of the client's on-call schedules (default: `default`); another is a 404 page",
+             "schema": {"type": "string", "default": "default"}}
 _REFUSED = {"400": {"description": "the page, saying which field was refused",
                     "content": {"text/html": {"schema": {"type": "string"}}}}}
 OPENAPI_PATHS: dict = {
     "/oncall": {"get": html_operation(
-        "oncallPage", "The on-call calendar: who is on call now, four weeks by day, the next shifts, the feed",
-        parameters=(_CLIENT,), extra_responses=_REFUSED)},
+        "oncallPage", "The on-call calendar of one schedule: who is on call now, four weeks by day, the next "
+        "shifts, the feed", parameters=(_CLIENT, _SCHEDULE), extra_responses={
+            **_REFUSED, "404": {"description": "the page, saying the client has no such schedule",
+                                "content": {"text/html": {"schema": {"type": "string"}}}}})},
     "/infopages": {"get": html_operation(
         "infopagesPage", "The client's InfoPages (in the viewer's language when written in it) and its directory",
         parameters=(_CLIENT,), extra_responses=_REFUSED)},

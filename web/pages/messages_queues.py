@@ -28,6 +28,7 @@ QUEUE_MESSAGES: dict[str, tuple[str, str]] = {
     "queues.penalty_rules": ("Règles de compétences (JSON)", "Skill rules (JSON)"),
     "queues.overflow_action": ("Débordement", "Overflow"),
     "queues.overflow_target": ("File de débordement", "Overflow queue"),
+    "queues.overflow_schedule": ("Garde de débordement (horaire)", "Overflow on-call schedule"),
     "queues.callback_offer": ("Proposer le rappel", "Offer a callback"),
     "queues.callback_after_s": ("Rappel proposé après (s)", "Callback offered after (s)"),
     "queues.callback_key": ("Touche du rappel", "Callback key"),

@@ -13,6 +13,7 @@ from callscript import Script
 from store import sms_delivery
 from store.contacts import Contact
 from store.messages import STATUSES, HistoryEntry, Message
+from store.oncall_schedules import DEFAULT as DEFAULT_SCHEDULE
 from store.protocols import ON_CALL
 
 from .i18n import Translator
@@ -151,8 +152,8 @@ def steps(t: Translator, people: People, message: Message) -> list[StepView]:
     for n, step in enumerate(message.steps):
         if step.channel == "alert":
             to = t("msgs.dispatcher")
-        elif step.to == ON_CALL:
-            to = t("msgs.on_call")
+        elif step.to == ON_CALL:  # another schedule than the default one is named
+            to = t("msgs.on_call") + ("" if step.schedule == DEFAULT_SCHEDULE else f" ({step.schedule})")
         else:
             to = people.name(None, step.to if isinstance(step.to, int) else None) or t("msgs.contact", id=step.to)
         out.append(StepView(n + 1, t(CHANNEL_KEYS.get(step.channel, "msgs.channel_alert")), to, step.wait_s,

@@ -1,6 +1,6 @@
-// The on-call page's feed button: asks POST /api/oncall/feed for a new secret (with the session's CSRF
-// token) and shows the feed's full address to paste into a calendar application. The previous address
-// stops working, so the button says so before it asks.
+// The on-call page's feed button: asks POST /api/oncall/feed for a new secret of the schedule shown (with
+// the session's CSRF token) and shows the feed's full address to paste into a calendar application. The
+// previous address stops working, so the button says so before it asks.
 "use strict";
 (function () {
   const button = document.getElementById("feed-new");
@@ -12,8 +12,10 @@
     button.disabled = true;
     error.hidden = true;
     try {
-      const query = button.dataset.client ? `?client=${encodeURIComponent(button.dataset.client)}` : "";
-      const response = await fetch(`/api/oncall/feed${query}`, {
+      const params = new URLSearchParams();
+      if (button.dataset.client) params.set("client", button.dataset.client);
+      if (button.dataset.schedule) params.set("schedule", button.dataset.schedule);
+      const response = await fetch(`/api/oncall/feed?${params}`, {
         method: "POST", credentials: "same-origin",
         headers: { "X-CSRF-Token": token ? token.content : "" },
       });
