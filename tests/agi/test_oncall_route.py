@@ -10,7 +10,7 @@ import pytest
 
 from agi.routes import OncallRoute, OncallSettings
 from ivr import variables as v
-from store import contacts, oncall
+from store import contacts, oncall, oncall_schedules
 
 from .fake_asterisk import Channel, agi_headers, call
 from .support import router_with, settled
@@ -137,8 +137,6 @@ def test_bad_settings_are_refused_naming_them(settings, message):
 async def test_the_schedule_the_exit_names_is_the_one_asked(serve, store, people):
     """The second argument (IVR_ONCALL_SCHEDULE): that schedule's contact; empty: `default`; a schedule the
     client does not have (removed since): nobody, the caller leaves a message."""
-    from store import oncall_schedules
-
     await store.write(lambda db: (oncall_schedules.add_schedule(db, "1000", "medical"),
                                   oncall.set_rotation(db, "1000", "daily", "00:00", "2026-11-01",
                                                       [people["chloé"].id], "medical")))

@@ -10,6 +10,7 @@ import pytest
 
 from agi.routes.overflow import OverflowRoute
 from ivr import variables as v
+from store import oncall_schedules
 from store.callbacks import requests_of_call
 from store.queues import Queue, save_queue
 
@@ -150,8 +151,6 @@ async def test_without_a_dialer_no_callback_is_offered(serve, store):
 
 
 async def test_an_oncall_overflow_names_the_queues_schedule_over_an_earlier_exits(serve, store):
-    from store import oncall_schedules
-
     await store.write(lambda db: oncall_schedules.add_schedule(db, "1000", "night"))
     server = await server_for(serve, store, Queue("1000-accueil", "1000", overflow_action="oncall",
                                                   overflow_schedule="night"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from store import connect, contacts, oncall_schedules
+
 from .conftest import log_in
 
 BASE = "/api/admin/clients/2000"
@@ -71,3 +73,50 @@ def test_an_admin_edits_a_clients_directory_schedule_and_infopages(browser):
               "&& document.readyState === 'complete'")
     assert _on_call(page, "2030-01-07T09:30") is None and _on_call(page, "2030-02-01T12:00") == "Dina Roy"
     assert page.events()["dialogs"] == ["Remove the rotation? Nobody will be on call outside overrides."]
+
+
+def test_an_admin_adds_a_schedule_sets_its_rotation_and_removes_it(browser, portal):
+    """Client 2000 gets a second on-call schedule, `night`, from the page; its rotation, set on the page of
+    that schedule, is what /api/oncall answers for it (not for `default`); removed after its confirmation."""
+    db = connect(portal.store_path)
+    try:
+        nadia = contacts.add_contact(db, "2000", "Nadia Nuit", mobile="514 555 0304").id
+    finally:
+        db.close()
+    schedules = f"form[data-method=POST][data-action='{BASE}/oncall/schedules']"
+    night_rotation = f"form[data-method=PUT][data-action='{BASE}/oncall/rotation?schedule=night']"
+    try:
+        page = browser("en-US")
+        log_in(page, "root", "/admin/clients/2000/directory")
+        page.fill(f"{schedules} input[name=name]", "night")
+        page.fill(f"{schedules} input[name=label]", "Night line")
+        page.click(f"{schedules} button")
+        page.wait("document.querySelector('#admin-schedules tr[data-schedule=night]') !== null")
+        assert page.text("#admin-schedules tr[data-schedule=night] td") == "Night line"
+        page.click("#admin-schedules tr[data-schedule=night] a")
+        page.wait_path(r"^/admin/clients/2000/directory\?schedule=night$")
+        assert page.text("#admin-schedule-shown") == "Rotation and overrides of schedule night"
+        page.fill(f"{night_rotation} input[name=starts_on]", "2030-01-07")
+        page.fill(f"{night_rotation} input[name=handover]", "20:00")
+        page.fill(f"{night_rotation} input[name=contacts]", f"[{nadia}]")
+        page.click(f"{night_rotation} button")
+        page.wait(f"document.querySelector(\"{night_rotation} input[name=starts_on]\")?.defaultValue === '2030-01-07'"
+                  " && location.search === '?schedule=night'")
+        on_call = ("fetch('/api/oncall?client=2000&at=2030-01-08T12:00{}').then(r => r.json())"
+                   ".then(b => b.contact ? b.contact.name : null)")
+        assert page.eval(on_call.format("&schedule=night")) == "Nadia Nuit"
+        assert page.eval(on_call.format("")) != "Nadia Nuit"  # the default schedule's own
+        page.click("#admin-schedules tr[data-schedule=night] form.remove button")
+        page.wait("document.querySelector('#admin-schedules tr[data-schedule=night]') === null "
+                  "&& document.readyState === 'complete'")
+        assert page.events()["dialogs"] == ["Remove this schedule with its rotation and overrides?"]
+        assert page.goto("/admin/clients/2000/directory?schedule=night") == 404
+        page.allow_console(r"status of 404")
+    finally:
+        db = connect(portal.store_path)
+        try:
+            if oncall_schedules.get_schedule(db, "2000", "night") is not None:
+                oncall_schedules.remove_schedule(db, "2000", "night")
+            contacts.remove_contact(db, "2000", nadia)
+        finally:
+            db.close()

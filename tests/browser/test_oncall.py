@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import recurring_ical_events
 
-from store import connect
+from store import connect, oncall_schedules
 from store import contacts as store_contacts
 from store import oncall as store_oncall
 
@@ -101,8 +101,6 @@ def test_the_client_picks_another_schedule_and_its_feed(browser, portal):
     """Client 1000 with a second schedule, `medical` (Chloé on call for good): the page offers both, the
     picked one shows its own contact now and in the calendar, and its feed button gives that schedule's
     feed; client 2000 lacks it: the 404 page."""
-    from store import oncall_schedules
-
     db = connect(portal.store_path)
     try:
         oncall_schedules.add_schedule(db, "1000", "medical", "Médical")
