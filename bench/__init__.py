@@ -17,12 +17,14 @@ interleaved; the ratio figure/baseline is the number to watch, not the absolute 
   OUT` profiles the figure.
 - `web` (bench.web, `--only web`): over a real store of 1 000 000 synthetic calls (bench.web_data, one
   transaction), GET /api/calls filtered and paged (a first page and a keyset page 40 % deep, three
-  filters) over HTTP against store.calls.list_calls in-process — p50 and p99, target p99 ≤ 5 ms; the
-  CSV export of a client's newest 10 000 and 100 000 calls against one cursor written straight to
-  csv.writer on a bare route — rows/s (target ≥ 100 000) and the server's peak memory, flat in the
-  rows; GET /api/recordings/{id} whole and as random 64 KiB ranges from 16 connections against
-  aiohttp's FileResponse on a bare route — requests/s, target figure ≥ 0.9 × baseline. The servers run
-  in a child process (bench.web_server; BENCH_PROFILE=<file> profiles it).
+  filters) over HTTP against store.calls.list_calls in-process — p50 and p99, target p99 ≤ 5 ms;
+  GET /api/stats for the last 30 days of the busiest client over HTTP against store.stats.call_stats
+  in-process (bench.web_stats) — p50 and p99, target p99 ≤ 20 ms; the CSV export of a client's
+  newest 10 000 and 100 000 calls against one cursor written straight to csv.writer on a bare route —
+  rows/s (target ≥ 100 000) and the server's peak memory, flat in the rows; GET /api/recordings/{id}
+  whole and as random 64 KiB ranges from 16 connections against aiohttp's FileResponse on a bare
+  route — requests/s, target figure ≥ 0.9 × baseline. The servers run in a child process
+  (bench.web_server; BENCH_PROFILE=<file> profiles it).
 - `sandbox-ivr` (bench.sandbox): end to end on the Asterisk sandbox, the highest calls per second with
   < 1 % failed calls through the FastAGI IVR route, against the same calls through a pure-dialplan
   route (bench/asterisk/extensions_bench.conf); target: figure ≥ 0.8 × baseline. sipp places the

@@ -7,7 +7,7 @@ import math
 
 from . import ami_ingest as ami
 from . import scenario as sc
-from . import web, web_data, web_load
+from . import web, web_data, web_load, web_stats
 from .agi_client import FAULTS
 from .runner import FAULT_TARGET, SIDES, TARGET_RATIO, Report
 from .sandbox import TARGET_RATIO as SANDBOX_TARGET
@@ -275,6 +275,13 @@ def web_table(report: web.WebReport) -> str:
             fig, base = lat.best(stat, "figure"), lat.best(stat, "baseline")
             rows.append((f"{what}: {stat} ms", _num(fig, 2), _num(base, 2), _num(fig / base if base else math.nan, 2),
                          f"<= {web.P99_TARGET_MS:g}" if stat == "p99" else "", _yes(lat.met) if stat == "p99" else ""))
+    if (st := report.stats) is not None:
+        for stat in ("p50", "p99"):
+            fig, base = st.best(stat, "figure"), st.best(stat, "baseline")
+            rows.append((f"stats {web_stats.DAYS} days of client {web_stats.CLIENT} ({st.calls} calls): {stat} ms",
+                         _num(fig, 2), _num(base, 2), _num(fig / base if base else math.nan, 2),
+                         f"<= {web_stats.P99_TARGET_MS:g}" if stat == "p99" else "",
+                         _yes(st.met) if stat == "p99" else ""))
     for exp in report.exports:
         fig, base = exp.rate("figure"), exp.rate("baseline")
         last = exp is report.exports[-1]
@@ -311,6 +318,8 @@ def web_table(report: web.WebReport) -> str:
                  "after another on a keep-alive connection (figure: HTTP, bearer token; baseline: "
                  "store.calls.list_calls in-process), 50 calls a page, a deep page "
                  f"{web.DEEP:.0%} into the filter's calls")
+    lines.append(f"stats: GET /api/stats?client={web_stats.CLIENT} for the last {web_stats.DAYS} days of its time "
+                 "zone, every answer checked equal to the baseline (store.stats.call_stats in-process)")
     lines.append("csv-export: a client's newest N calls (figure: GET /api/calls?format=csv; baseline: one cursor "
                  "to csv.writer on a bare route); peak memory: the server's RSS high-water mark over the download")
     lines.append(f"recordings: {c.fetch_s:g} s per round and side; figure GET /api/recordings/{{id}} (bearer "
@@ -334,6 +343,11 @@ def web_json(report: web.WebReport) -> dict:
                        "in_process_without_disposition_indexes_ms": {
                            stat: _round(value, 3) for stat, value in lat.unindexed.items()}}
                       for lat in report.latencies],
+        "stats": None if report.stats is None else {
+            "days": web_stats.DAYS, "client": web_stats.CLIENT, "calls": report.stats.calls,
+            **{f"{side}_{stat}_ms": _round(report.stats.best(stat, side), 3) for side in web_stats.SIDES
+               for stat in ("p50", "p99")},
+            "target_p99_ms": web_stats.P99_TARGET_MS, "target_met": report.stats.met},
         "csv_export": [{"rows": exp.rows, **{f"{side}_rows_per_s": _round(exp.rate(side), 1) for side in web.SIDES},
                         **{f"{side}_peak_bytes": exp.peak(side) for side in web.SIDES}} for exp in report.exports],
         "csv_export_target": web.EXPORT_TARGET,

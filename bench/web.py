@@ -4,6 +4,8 @@ recordings, each figure against its baseline in the same run, rounds of both int
 - api-calls: GET /api/calls filtered and paged (a first page and a deep keyset page) over HTTP on a
   store of `calls` synthetic calls, against the same store function (store.calls.list_calls) called
   in-process: p50 and p99 per request. Target: figure p99 ≤ 5 ms.
+- stats: GET /api/stats for the last 30 days of client 1000 (its zone's days) over HTTP against
+  store.stats.call_stats in-process (bench.web_stats): p50 and p99. Target: figure p99 ≤ 20 ms.
 - csv-export: GET /api/calls?format=csv of a client's newest N calls: rows/s to the last byte and the
   server's peak memory over the download, at two sizes (memory must not grow with the rows); the
   baseline is one cursor written straight to csv.writer by a bare aiohttp route. Target ≥ 100 000
@@ -35,7 +37,7 @@ from store.call_filter import CallFilter
 from store.db import connect
 from web.calls import encode_cursor
 
-from . import web_data, web_load
+from . import web_data, web_load, web_stats
 
 SIDES = ("figure", "baseline")
 P99_TARGET_MS = 5.0
@@ -138,6 +140,7 @@ class WebReport:
     config: WebConfig
     dataset: web_data.Dataset | None = None
     latencies: list[Latency] = field(default_factory=list)
+    stats: web_stats.StatsLatency | None = None
     exports: list[Export] = field(default_factory=list)
     files: list[FileRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -340,6 +343,10 @@ async def run(config: WebConfig = FULL, directory: Path | None = None,
                           "client": await web_load.login(session, base, *web_data.CLIENT_USER)}
                 progress("api-calls: first and deep pages, over HTTP and in-process …")
                 await _api_calls(report, session, base, tokens, db, datetime.now(UTC))
+                progress(f"stats: {web_stats.DAYS} days of client {web_stats.CLIENT}, over HTTP and in-process …")
+                report.stats = await web_stats.measure(session, base, tokens["admin"], db,
+                                                       max(10, config.requests // 2), config.rounds,
+                                                       max(2, config.warmup // 5), report.problems)
                 progress("csv-export …")
                 await _csv_export(report, session, server.ports, tokens["admin"], db, server.proc.pid)
                 progress("recordings: whole files and 64 KiB ranges from 16 connections …")

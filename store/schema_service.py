@@ -4,6 +4,8 @@ messages, scripts, reports, callbacks, agents' logins). store/schema.py puts the
 Never edit a migration that has shipped; add a new one.
 """
 
+from .schema_stats import STATS_REPEATS, STATS_ROLLUPS
+
 SERVICE: list[str] = [
     # 8: queues as data (store/queues.py holds the same bounds): how app_queue distributes, overflow and
     # callback settings; penalty_rules widen the skills rung over time, a JSON array of
@@ -447,4 +449,10 @@ SERVICE: list[str] = [
     ALTER TABLE queues ADD COLUMN overflow_schedule TEXT NOT NULL DEFAULT 'default'
         CHECK (length(overflow_schedule) BETWEEN 1 AND 32 AND overflow_schedule NOT GLOB '*[^a-z0-9-]*');
     """,
+    # 22: the statistics' rollups per client, queue and UTC slot, kept by triggers on calls and ivr_steps,
+    # and the indexes that read the rest of a period from calls (why, and the SQL: store/schema_stats.py).
+    STATS_ROLLUPS,
+    # 23: each call's earlier calls by the same caller to the same client, for the top callers
+    # (store/schema_stats.py).
+    STATS_REPEATS,
 ]
