@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from store.queues import Queue
 
+from . import variables as v
+
 OVERFLOW_STATUSES = frozenset({"TIMEOUT", "FULL", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL"})
 MAX_HOPS = 3  # queues one call may be placed in, the first included: an overflow chain stops there
 
@@ -43,6 +45,13 @@ def wait(queue: Queue, *, waited_s: float, offered: bool) -> Wait:
     if left is not None:
         return Wait(max(1, round(left)), False)
     return Wait(None, False)
+
+
+def placed(queue: Queue, now: float, hops: Sequence[str] = ()) -> dict[str, str]:
+    """The channel variables of a caller placed in `queue` at `now` (epoch seconds) after the queues
+    `hops` (none: the first): their place, no callback offer heard yet, Queue()'s timeout."""
+    return {v.QUEUE_HOPS: ",".join([*hops, queue.name]), v.QUEUE_JOINED: f"{now:.3f}", v.CALLBACK_OFFERED: "",
+            v.QUEUE_POSITION: "", v.QUEUE_TIMEOUT: str(wait(queue, waited_s=0.0, offered=False).timeout_s or "")}
 
 
 def after_queue(queue: Queue, status: str, *, waited_s: float, offered: bool, hops: Sequence[str]) -> Decision:

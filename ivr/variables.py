@@ -52,6 +52,9 @@ QUEUE_JOINED = "QUEUE_JOINED"  # epoch seconds when the caller joined the curren
 QUEUE_HOPS = "QUEUE_HOPS"  # the queues the call was placed in, comma-separated: overflow loops are bounded
 CALLBACK_OFFERED = "CALLBACK_OFFERED"  # 1 once the caller heard the callback offer in this queue
 KEPT_BY_AGI = (QUEUE_JOINED, QUEUE_HOPS, CALLBACK_OFFERED)
+# Set by the ivr route when it placed the caller in the queue it leaves the menus for (the variables
+# above, as `overflow,join` would): the dialplan skips that FastAGI session once, then clears it.
+QUEUE_READY = "QUEUE_READY"
 
 # Set by the back end on the agent's channel it originates for a callback (ami/callbacks.py), with
 # CLIENT_CODE, DID and RECORDING_FILE.
@@ -80,7 +83,8 @@ FOR_AGENTS = (CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN, CALLER_NAME, CALLER
 SET_BY_AGI = (
     ROUTE_STATUS, DNIS_STATUS, CLIENT_CODE, DID, RECORDING_FILE, CALLER_NUMBER, CALLER_ANONYMOUS, CALLER_KNOWN,
     CALLER_NAME, CALLER_NOTES, CALLER_LAST_CALL, CALLER_CALLS, IVR_MENU_ENTRY, CHECKIN_CLIENT, IVR_ACTION,
-    IVR_TARGET, IVR_CLOSED, IVR_ONCALL_SCHEDULE, QUEUE_TIMEOUT, QUEUE_POSITION, OVERFLOW_QUEUE, OVERFLOW_REASON,
+    IVR_TARGET, IVR_CLOSED, IVR_ONCALL_SCHEDULE, QUEUE_TIMEOUT, QUEUE_POSITION, QUEUE_READY, OVERFLOW_QUEUE,
+    OVERFLOW_REASON,
     ONCALL_STATUS, ONCALL_CONTACT, ONCALL_NAME, ONCALL_NUMBER, ONCALL_DIAL, ONCALL_RING_S, ONCALL_CALLER_ID,
 )
 

@@ -127,13 +127,14 @@ def build_router(store: Store, config: Config, wake_dispatch: Callable[[], None]
         lock_after=config.ivr.checkin_lock_after, lock_for=timedelta(minutes=config.ivr.checkin_lock_minutes))
     router = Router()
     router.add("dnis", DnisRoute(store, config.phone.default_region))
-    router.add("ivr", IvrRoute(store, MenuBook(store), prompts))
+    # Callbacks are offered only when the back end can originate them.
+    overflow = OverflowRoute(store, prompts, callbacks=callback_dial(config) is not None,
+                             default_region=config.phone.default_region)
+    router.add("ivr", IvrRoute(store, MenuBook(store), prompts, queue_settings=overflow.queue_settings))
     router.add("checkin", CheckinRoute(store, prompts, policy, config.phone.default_region))
     router.add("dispatch", DispatchRoute(store, prompts, config.asterisk.recordings_dir, wake_dispatch,
                                          config.recordings_dir))
-    # Callbacks are offered only when the back end can originate them.
-    router.add("overflow", OverflowRoute(store, prompts, callbacks=callback_dial(config) is not None,
-                                         default_region=config.phone.default_region))
+    router.add("overflow", overflow)
     router.add("oncall", OncallRoute(store, OncallSettings(config.phone.outbound, config.phone.ring_s,
                                                            config.phone.oncall_caller_id)))
     if presence is not None:  # the phone's feature codes need the action user, as the API's logins do

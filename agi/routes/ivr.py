@@ -14,11 +14,13 @@ from ivr import variables as v
 from ivr.engine import Session
 from ivr.loader import parse
 from ivr.model import Menu, TimeRule
+from ivr.overflow import placed
 from ivr.prompts import prompt_file
 from ivr.schedule import ScheduleError, rule
 from ivr.steps import Ask, Digits, Exit, Play, SayDigits, SetLanguage
 from store import Store, ivr_path
 from store.clock import iso
+from store.queues import Queue
 
 from ..session import AGISession
 from .dtmf import ask
@@ -62,11 +64,15 @@ class MenuBook:
 
 class IvrRoute:
     def __init__(self, store: Store, book: MenuBook, prompts_dir: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 queue_settings: Callable[[str], Queue] | None = None) -> None:
         self.store = store
         self.book = book
         self.prompts_dir = prompts_dir
         self.clock = clock
+        # A queue's settings as the overflow route runs them: given, a caller leaving the menus for a
+        # queue is placed in it here, which spares the call the `overflow,join` FastAGI session.
+        self.queue_settings = queue_settings
 
     async def __call__(self, session: AGISession) -> None:
         name = session.args[0] if session.args else ""
@@ -118,13 +124,17 @@ class IvrRoute:
         for entry in ivr.path[len(recorded):]:
             recorded.append(ivr_path.IvrStep(at, entry.menu, entry.node, entry.kind, entry.digit, entry.outcome))
 
-    @staticmethod
-    async def _leave(session: AGISession, step: Exit, *, closed: bool) -> None:
+    async def _leave(self, session: AGISession, step: Exit, *, closed: bool) -> None:
         await session.set_variable(v.IVR_TARGET, step.target)
         await session.set_variable(v.IVR_CLOSED, "1" if closed else "0")
         for key, value in step.variables.items():
             if key not in (v.IVR_ACTION, v.IVR_TARGET):
                 await session.set_variable(key, value)
+        if step.action == "queue" and step.target and self.queue_settings is not None:
+            queue = self.queue_settings(step.target)
+            for key, value in placed(queue, self.clock().timestamp()).items():
+                await session.set_variable(key, value)
+            await session.set_variable(v.QUEUE_READY, "1")
         # Last: the dialplan takes IVR_ACTION as the sign that the route finished.
         await session.set_variable(v.IVR_ACTION, step.action)
         log.info("ivr: call %s leaves the menus: %s %s", session.call_ref, step.action, step.target)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr import variables as v
-from ivr.overflow import Decision, after_queue, wait
+from ivr.overflow import Decision, after_queue, placed, wait
 from ivr.prompts import prompt_file
 from store import NumberError, Store, to_e164
 from store.callbacks import add_request
@@ -41,7 +41,8 @@ class OverflowRoute:
         self.default_region = default_region
         self.clock = clock
 
-    def _queue(self, name: str) -> Queue:
+    def queue_settings(self, name: str) -> Queue:
+        """The queue's settings as the overflow runs them: without callbacks, none is offered."""
         queue = self.store.read_now(lambda db: queue_or_default(db, name))
         if self.callbacks:
             return queue
@@ -59,17 +60,15 @@ class OverflowRoute:
 
     async def _join(self, session: AGISession, name: str, hops: list[str]) -> None:
         now = self.clock().timestamp()
+        queue = self.queue_settings(name)
         if not hops or hops[-1] != name:  # the first queue, or one the caller overflowed to
-            hops.append(name)
-            await session.set_variable(v.QUEUE_HOPS, ",".join(hops))
-            await session.set_variable(v.QUEUE_JOINED, f"{now:.3f}")
-            await session.set_variable(v.CALLBACK_OFFERED, "")
-            await session.set_variable(v.QUEUE_POSITION, "")
-            joined, offered = now, False
-        else:  # back from the callback offer: the same place, the same clock
-            joined = _float(await session.get_variable(v.QUEUE_JOINED), now)
-            offered = await session.get_variable(v.CALLBACK_OFFERED) == "1"
-        planned = wait(self._queue(name), waited_s=now - joined, offered=offered)
+            for variable, value in placed(queue, now, hops).items():
+                await session.set_variable(variable, value)
+            return
+        # Back from the callback offer: the same place, the same clock.
+        joined = _float(await session.get_variable(v.QUEUE_JOINED), now)
+        offered = await session.get_variable(v.CALLBACK_OFFERED) == "1"
+        planned = wait(queue, waited_s=now - joined, offered=offered)
         await session.set_variable(v.QUEUE_TIMEOUT, planned.timeout_s or "")
 
     async def _left(self, session: AGISession, name: str, hops: list[str]) -> None:
@@ -77,7 +76,7 @@ class OverflowRoute:
         now = self.clock().timestamp()
         joined = _float(await session.get_variable(v.QUEUE_JOINED), now)
         offered = await session.get_variable(v.CALLBACK_OFFERED) == "1"
-        queue = self._queue(name)
+        queue = self.queue_settings(name)
         decision = after_queue(queue, status, waited_s=now - joined, offered=offered, hops=hops or [name])
         if decision.refused:
             log.warning("overflow: call %s: queue %s: %s", session.call_ref, name, decision.refused)

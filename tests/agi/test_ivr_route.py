@@ -13,8 +13,9 @@ import pytest
 
 from agi.routes import IvrRoute, MenuBook
 from ivr import variables as v
+from ivr.overflow import placed
 from ivr.schedule import parse_schedule
-from store import clients, ivr_path, menus
+from store import clients, ivr_path, menus, queues
 from store.clock import iso
 
 from .fake_asterisk import DEAD, LINKEDID, UNIQUEID, agi_headers, call
@@ -226,3 +227,34 @@ async def test_hours_client_follows_the_client_record_from_one_call_to_the_next(
     monday_closed = parse_schedule({"mon-fri": "08:30-17:00"}, [OPEN.date().isoformat()])
     await store.write(lambda db: clients.update_client(db, "1000", schedule=monday_closed))
     assert await hours_outcome("1700000000.3") == "closed"  # a holiday added: the next call hears it
+
+
+async def test_leaving_for_a_queue_places_the_caller_in_it_as_the_overflow_join_would(serve, store):
+    """With the queue's settings, the route sets what `overflow,join` would (the dialplan then skips that
+    session): the first hop, the place at the route's clock, no offer heard, Queue()'s timeout from the
+    queue's own max wait."""
+    await store.write(lambda db: apply_demo(db, None))
+    await store.write(lambda db: queues.save_queue(db, queues.Queue("1000-accueil", "1000", max_wait_s=90)))
+    settings = {}
+
+    def queue_settings(name: str) -> queues.Queue:
+        settings[name] = store.read_now(lambda db: queues.queue_or_default(db, name))
+        return settings[name]
+
+    route = IvrRoute(store, MenuBook(store), PROMPTS, clock=lambda: OPEN, queue_settings=queue_settings)
+    server = await serve(router_with(ivr=route))
+    caller = Caller(keys("1", "1"), ivr_channel())
+    await call(server.port, agi_headers("ivr", "demo"), otherwise=caller)
+    assert list(settings) == ["1000-accueil"]
+    assert {name: caller.variables[name] for name in (v.QUEUE_HOPS, v.QUEUE_JOINED, v.CALLBACK_OFFERED,
+                                                      v.QUEUE_POSITION, v.QUEUE_TIMEOUT, v.QUEUE_READY)} == {
+        v.QUEUE_HOPS: "1000-accueil", v.QUEUE_JOINED: f"{OPEN.timestamp():.3f}", v.CALLBACK_OFFERED: "",
+        v.QUEUE_POSITION: "", v.QUEUE_TIMEOUT: "90", v.QUEUE_READY: "1"}
+    assert placed(settings["1000-accueil"], OPEN.timestamp())[v.QUEUE_TIMEOUT] == "90"
+    assert caller.set_order[-1] == v.IVR_ACTION  # still the last: the dialplan's sign the route is done
+
+    # Without the settings (a route built without them) nothing is placed: the dialplan joins as before.
+    plain = await ivr_server(serve, store)
+    caller = Caller(keys("1", "1"), ivr_channel())
+    await call(plain.port, agi_headers("ivr", "demo"), otherwise=caller)
+    assert v.QUEUE_READY not in caller.variables and caller.variables[v.IVR_ACTION] == "queue"
