@@ -12,6 +12,7 @@ engine, no menu store, no IVR path written. Both: no timeouts, no validation, no
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -89,7 +90,7 @@ async def _ivr(headers: dict[str, str], command: Command) -> None:
             break
     else:
         digit = _digit(await command(sc.WAIT_FOR_DIGIT))
-    for line in _EXITS[digit]:
+    for line in sc.at_time(_EXITS[digit], time.time()):
         await command(line)
 
 

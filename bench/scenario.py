@@ -136,12 +136,25 @@ def main_prompt(language: str, name: str) -> str:
     return f"{PROMPTS_DIR}/clients/{CLIENT_CODE}/{language}/{name}"
 
 
+# The caller's place in the queue (epoch seconds, the route's clock): any such value is right.
+QUEUE_JOINED_ANY = b"SET VARIABLE QUEUE_JOINED *\n"
+
+
+def at_time(lines: tuple[bytes, ...], now: float) -> tuple[bytes, ...]:
+    """The commands with the caller's place in the queue at `now`, as a route sends them."""
+    joined = set_variable("QUEUE_JOINED", f"{now:.3f}")
+    return tuple(joined if line == QUEUE_JOINED_ANY else line for line in lines)
+
+
 def exit_commands(digit: str) -> tuple[bytes, ...]:
-    """What IvrRoute._leave sends for the queue a main-menu digit leads to (IVR_ACTION last)."""
+    """What IvrRoute._leave sends for the queue a main-menu digit leads to: the menu's exit, the caller
+    placed in the queue (the bench's queues have no definition: no max wait, no offer), IVR_ACTION last."""
     node, queue, timeout = EXITS[digit]
     return (set_variable("IVR_TARGET", queue), set_variable("IVR_CLOSED", "0"),
             set_variable("IVR_QUEUE_TIMEOUT", timeout), set_variable("IVR_MENU", MENU),
-            set_variable("IVR_NODE", node), set_variable("IVR_ACTION", "queue"))
+            set_variable("IVR_NODE", node), set_variable("QUEUE_HOPS", queue), QUEUE_JOINED_ANY,
+            set_variable("CALLBACK_OFFERED", ""), set_variable("QUEUE_POSITION", ""),
+            set_variable("QUEUE_TIMEOUT", ""), set_variable("QUEUE_READY", "1"), set_variable("IVR_ACTION", "queue"))
 
 
 IVR_OPENING = (get_variable("CHANNEL(linkedid)"), get_variable("CLIENT_CODE"), get_variable("CHANNEL(language)"))

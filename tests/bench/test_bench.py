@@ -83,8 +83,10 @@ def test_the_checks_take_what_the_routes_send_and_nothing_else() -> None:
     assert isinstance(check_dnis(_dnis_lines(linkedid, caller, known=False), uniqueid(8), caller), str)
     assert isinstance(check_dnis(_dnis_lines(linkedid, caller, known=False), linkedid, sc.caller_number(5)), str)
 
-    for index, exchange in enumerate(sc.IVR_EXCHANGES):
+    for index, placeholder in enumerate(sc.IVR_EXCHANGES):
+        exchange = sc.at_time(placeholder, 1_790_000_000.25)
         assert check_ivr(list(exchange), index) is None
+        assert isinstance(check_ivr(list(placeholder), index), str)  # a place in the queue is a time
         assert isinstance(check_ivr(list(exchange[:-1]), index), str)  # IVR_ACTION missing
         assert isinstance(check_ivr([*exchange[:3], *exchange[4:]], index), str)  # a prompt not played
     assert sc.IVR_EXCHANGES[2][-1] == sc.set_variable("IVR_ACTION", "queue")
