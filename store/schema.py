@@ -1,9 +1,10 @@
 """Schema as forward migrations: the store is at version len(MIGRATIONS) once opened.
 
-Never edit a migration that has shipped; add a new one at the end of store/schema_service.py
-(migrations 1-7, the spine, are here; 8 onwards there).
+Never edit a migration that has shipped; add a new one at the end of store/schema_18.py
+(migrations 1-7, the spine, are here; 8-17 in store/schema_service.py; 18 onwards in store/schema_18.py).
 """
 
+from .schema_18 import LATER
 from .schema_service import SERVICE
 
 SPINE: list[str] = [
@@ -236,4 +237,4 @@ SPINE: list[str] = [
     """,
 ]
 
-MIGRATIONS: list[str] = [*SPINE, *SERVICE]
+MIGRATIONS: list[str] = [*SPINE, *SERVICE, *LATER]
