@@ -183,7 +183,9 @@ def run(config: AcdConfig = FULL, progress: Callable[[str], None] | None = None)
     if report.steps and report.best.get("figure", 0.0) == 0:
         report.problems.append("figure: no rate held")
     report.elapsed = time.monotonic() - started
-    if report.problems:
+    soaked = report.soak
+    if report.problems or (soaked is not None and (soaked.lost or soaked.incomplete)):
+        # The store, the logs and sipp's traces, to read the calls that went wrong.
         say(f"state kept in {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
